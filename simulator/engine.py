@@ -1,0 +1,252 @@
+"""The deterministic game: `Session(scenario, seed, lang)`, `options()`, `choose(option_id)`.
+
+Pure: no clock, no I/O, no global random state. The same scenario, seed and choices give the same
+events, bit for bit. Events are plain JSON-ready dicts (`{"kind": ..., "data": {...}}`) so the
+front ends can record them as they are.
+
+Event kinds: start, step, choice, effect, week, route, ending (docs/RECORD.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from simulator.loader import LoadedScenario
+from simulator.market import Market, MarketState, Noise, stream_key
+from simulator.schema import (
+    BranchStep,
+    Choice,
+    DecisionStep,
+    EndingStep,
+    Lang,
+    effect_kind,
+    effect_params,
+    text_in,
+)
+
+STREAMS = ("market", "events", "counterpart")
+NEVER = 1e9
+MAX_PASS_THROUGH = 100  # branch steps chained without a decision; the loader rejects cycles, this is a backstop
+
+Event = dict[str, Any]
+
+
+def seed_entropy(seed: int | str) -> int:
+    """A seed typed by a person (a number or a workshop code) as SeedSequence entropy."""
+    if isinstance(seed, int):
+        if seed < 0:
+            raise DiagnosticError(Diagnostic.make("DS0603", f"seed {seed} is negative", "use a whole number ≥ 0 or a workshop code"))
+        return seed
+    text = str(seed).strip()
+    if text.isdigit():
+        return int(text)
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    text: str
+    number: int  # 1-based, what the trainee presses
+
+
+class _Context:
+    """What conditions can read: the market's observables, variables and the story so far."""
+
+    def __init__(self, session: "Session"):
+        self.session = session
+        self.values = session.observe()
+
+    def value(self, name: str) -> float | bool:
+        return self.values[name]
+
+    def visited(self, step: str) -> bool:
+        return step in self.session.last_entered
+
+    def turns_since(self, step: str) -> float:
+        last = self.session.last_entered.get(step)
+        return NEVER if last is None else float(self.session.turn - last)
+
+    def chose(self, choice: str) -> bool:
+        return choice in self.session.chosen
+
+
+class Session:
+    def __init__(self, loaded: LoadedScenario, seed: int | str = 0, lang: Lang = "en", *, world: int = 0):
+        self.loaded = loaded
+        self.scenario = loaded.scenario
+        self.lang: Lang = lang
+        self.seed = seed
+        self.entropy = seed_entropy(seed)
+        self.market = Market(self.scenario.market)
+        self.noise = Noise(self.entropy, self.market.n, world)
+        self.state: MarketState = self.market.initial(1)
+        self.variables: dict[str, float | bool] = dict(self.scenario.variables)
+        self.turn = 0  # decisions taken so far
+        self.last_entered: dict[str, int] = {}
+        self.chosen: list[str] = []  # "step.choice" in order
+        self.notebook: list[str] = []
+        self.step_id = ""
+        self.ending: EndingStep | None = None
+        self.events: list[Event] = []
+        self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
+        self._enter(self.scenario.first_step)
+
+    # ------------------------------------------------------------ queries
+
+    @property
+    def finished(self) -> bool:
+        return self.ending is not None
+
+    @property
+    def step(self) -> DecisionStep | BranchStep | EndingStep:
+        return self.scenario.step(self.step_id)
+
+    def stream_keys(self) -> dict[str, list[int]]:
+        return {name: [stream_key(name)] for name in STREAMS}
+
+    def observe(self) -> dict[str, float | bool]:
+        values: dict[str, float | bool] = self.market.observe(self.state)
+        for name, value in self.variables.items():
+            values[f"var.{name}"] = value
+        return values
+
+    def options(self) -> list[Option]:
+        step = self.step
+        if not isinstance(step, DecisionStep) or self.finished:
+            return []
+        ctx = _Context(self)
+        available = [c for c in step.choices if c.when is None or self.loaded.condition(c.when).evaluate(ctx) is True]
+        return [Option(c.id, text_in(c.text, self.lang), i + 1) for i, c in enumerate(available)]
+
+    # ------------------------------------------------------------ the one way to change the game
+
+    def choose(self, option_id: str) -> list[Event]:
+        if self.finished:
+            raise DiagnosticError(
+                Diagnostic.make("DS0508", f"the scenario has already ended at '{self.step_id}'", "start a new session to play again")
+            )
+        options = self.options()
+        by_id = {o.id: o for o in options}
+        if option_id not in by_id and option_id.isdigit() and 1 <= int(option_id) <= len(options):
+            option_id = options[int(option_id) - 1].id
+        if option_id not in by_id:
+            valid = ", ".join(o.id for o in options)
+            raise DiagnosticError(
+                Diagnostic.make(
+                    "DS0601",
+                    f"'{option_id}' is not an option at step '{self.step_id}'{did_you_mean(option_id, by_id)}",
+                    f"choose one of: {valid}",
+                )
+            )
+        choice = next(c for c in self.step.choices if c.id == option_id)
+        start = len(self.events)
+        self.turn += 1
+        self.chosen.append(f"{self.step_id}.{choice.id}")
+        self._emit(
+            "choice",
+            step=self.step_id,
+            choice=choice.id,
+            turn=self.turn,
+            text=text_in(choice.text, self.lang),
+            reply=text_in(choice.reply, self.lang),
+            principles=dict(choice.principles),
+        )
+        for effect in choice.effects:
+            self._apply(effect)
+        self._simulate(choice.then.simulate_weeks)
+        self._enter(choice.then.goto)
+        return self.events[start:]
+
+    # ------------------------------------------------------------ internals
+
+    def _emit(self, kind: str, **data: Any) -> None:
+        self.events.append({"kind": kind, "data": data})
+
+    def _apply(self, effect) -> None:
+        kind = effect_kind(effect)
+        p = effect_params(effect)
+        s = self.state
+        if kind == "order":
+            j = self.scenario.dealer_index(p.dealer)
+            units = np.array([p.units]) if p.units is not None else self.market.units_for_cover(s, j, p.cover_cycles)
+            done = self.market.order(s, j, units)
+            self._emit("effect", effect="order", dealer=p.dealer, units=float(done[0]), cover_cycles=float(self.market.weeks_of_cover(s)[0, j] / self.market.cycle_weeks))
+        elif kind == "rebate":
+            self._emit("effect", effect="rebate", dealer=p.dealer, pct=p.pct, basis=p.basis)
+        elif kind == "promotion":
+            self.market.promotion(s, self.scenario.dealer_index(p.dealer), p.lift_pct, p.weeks)
+            self._emit("effect", effect="promotion", dealer=p.dealer, lift_pct=p.lift_pct, weeks=p.weeks)
+        elif kind == "trust":
+            j = self.scenario.dealer_index(p.dealer)
+            self.market.change_trust(s, j, p.change)
+            self._emit("effect", effect="trust", dealer=p.dealer, change=p.change, trust=float(s.trust[0, j]))
+        elif kind == "set":
+            self.variables[p.var] = p.value
+            self._emit("effect", effect="set", var=p.var, value=p.value)
+        elif kind == "add":
+            current = self.variables[p.var]
+            self.variables[p.var] = float(current) + p.value
+            self._emit("effect", effect="add", var=p.var, value=self.variables[p.var])
+        elif kind == "note":
+            line = text_in(p, self.lang)
+            self.notebook.append(line)
+            self._emit("effect", effect="note", text=line)
+
+    def _simulate(self, weeks: int) -> None:
+        for _ in range(weeks):
+            week = self.state.week
+            out = self.market.advance(self.state, self.noise.week(week)[None, :, :])
+            dealers = {}
+            cover = self.market.weeks_of_cover(self.state)[0]
+            for j, dealer in enumerate(self.market.ids):
+                dealers[dealer] = {
+                    "demand": float(out["demand"][0, j]),
+                    "sales": float(out["sales"][0, j]),
+                    "lost": float(out["lost"][0, j]),
+                    "reorder": float(out["reorder"][0, j]),
+                    "stock": float(self.state.stock[0, j]),
+                    "weeks_of_cover": float(cover[j]),
+                    "price_index": float(self.state.price_index[0, j]),
+                    "trust": float(self.state.trust[0, j]),
+                    "receivables": float(self.state.receivables[0, j]),
+                }
+            self._emit("week", week=week + 1, dealers=dealers)
+
+    def _enter(self, step_id: str) -> None:
+        for _ in range(MAX_PASS_THROUGH):
+            self.step_id = step_id
+            self.last_entered[step_id] = self.turn
+            step = self.scenario.step(step_id)
+            self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
+            if isinstance(step, EndingStep):
+                self.ending = step
+                self._emit("ending", step=step_id, outcome=step.outcome)
+                return
+            if isinstance(step, DecisionStep):
+                return
+            ctx = _Context(self)
+            route = next(r for r in step.routes if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
+            self._emit("route", step=step_id, to=route.goto, when=route.when or "")
+            step_id = route.goto
+        raise DiagnosticError(
+            Diagnostic.make("DS0206", f"branch steps loop without a decision at '{step_id}'", "make one of the routes lead to a decision or an ending")
+        )
+
+
+def play(loaded: LoadedScenario, seed: int | str, choices: list[str], lang: Lang = "en") -> Session:
+    """Headless play of a list of choices (the Python API the tests and tools use)."""
+    session = Session(loaded, seed, lang)
+    for option in choices:
+        session.choose(option)
+    return session
+
+
+def choice_of(session: Session, option_id: str) -> Choice:
+    return next(c for c in session.step.choices if c.id == option_id)

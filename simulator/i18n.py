@@ -1,0 +1,44 @@
+"""zh/en selection: UI strings live in data/strings.toml, scenario text in the scenario files."""
+
+from __future__ import annotations
+
+import locale
+import os
+import tomllib
+from functools import cache
+from importlib import resources
+
+from simulator.schema import LANGS, Lang
+
+
+@cache
+def _strings() -> dict[str, dict[str, str]]:
+    raw = tomllib.loads(resources.files("simulator.data").joinpath("strings.toml").read_text("utf-8"))
+    return raw["strings"]
+
+
+def t(key: str, lang: Lang, **values: object) -> str:
+    """The UI string `key` in `lang`, with `{name}` placeholders filled."""
+    entry = _strings()[key]
+    text = entry[lang]
+    return text.format(**values) if values else text
+
+
+def all_keys() -> list[str]:
+    return list(_strings())
+
+
+def default_lang() -> Lang:
+    """zh when the environment's locale is Chinese, otherwise en."""
+    for var in ("DEALERSIM_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    code = locale.getlocale()[0] or ""
+    return "zh" if code.lower().startswith("zh") else "en"
+
+
+def check_lang(value: str) -> Lang:
+    if value not in LANGS:
+        raise ValueError(value)
+    return value  # type: ignore[return-value]

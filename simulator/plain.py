@@ -1,0 +1,93 @@
+"""The line-mode front end (`dealersim play --plain`): for scripts, screen readers and no-frills use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator.diagnostics import DiagnosticError
+from simulator.i18n import t
+from simulator.recorded import RecordedSession
+from simulator.schema import Lang, text_in
+from simulator.transcript import describe
+
+Output = Callable[[str], None]
+Input = Callable[[str], str]
+
+
+def dealer_names(recorded: RecordedSession, lang: Lang) -> dict[str, str]:
+    return {d.id: text_in(d.name, lang) for d in recorded.session.scenario.market.dealers}
+
+
+def show(events, recorded: RecordedSession, out: Output) -> None:
+    lang = recorded.session.lang
+    names = dealer_names(recorded, lang)
+    for event in events:
+        for line in describe(event, lang, names):
+            out(line)
+
+
+def market_table(recorded: RecordedSession) -> list[str]:
+    session = recorded.session
+    lang = session.lang
+    values = session.observe()
+    head = [t(k, lang) for k in ("col_dealer", "col_stock", "col_cover", "col_sales", "col_price", "col_trust", "col_receivables")]
+    lines = [t("market_header", lang, week=int(values["market.week"])), " | ".join(head)]
+    for dealer in session.scenario.market.dealers:
+        p = f"dealer.{dealer.id}."
+        lines.append(
+            " | ".join(
+                [
+                    text_in(dealer.name, lang),
+                    f"{values[p + 'stock']:,.0f}",
+                    f"{values[p + 'cover_cycles']:.2f}",
+                    f"{values[p + 'sell_through_4w']:,.0f}",
+                    f"{values[p + 'price_index']:.3f}",
+                    f"{values[p + 'trust']:.0f}",
+                    f"{values[p + 'receivables']:,.0f}",
+                ]
+            )
+        )
+    return lines
+
+
+def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input, *, intro: bool = True) -> bool:
+    """Play interactively until the end or until the trainee quits; True when finished."""
+    session = recorded.session
+    lang = session.lang
+    if intro:
+        out(text_in(session.scenario.title, lang))
+        out(f"[{t('briefing', lang)}] {text_in(session.scenario.briefing, lang)}")
+        show(recorded.events, recorded, out)
+    while not session.finished:
+        options = session.options()
+        for o in options:
+            out(f"  {o.number}. {o.text}")
+        try:
+            answer = ask(t("your_move", lang) + " ").strip()
+        except EOFError:
+            answer = "q"
+        if answer.lower() in ("q", "quit", "exit"):
+            out(t("resume_hint", lang, path=recorded.path))
+            return False
+        if answer.lower() in ("m", "market"):
+            for line in market_table(recorded):
+                out(line)
+            continue
+        if answer.lower() in ("n", "notebook"):
+            out(f"[{t('notebook', lang)}]")
+            for line in session.notebook or [t("notebook_empty", lang)]:
+                out(f"  {line}")
+            continue
+        if answer.lower() in ("h", "help", "?") or not answer:
+            out(t("help_plain", lang))
+            continue
+        try:
+            events = recorded.choose(answer)
+        except DiagnosticError as err:
+            if err.diagnostics[0].code != "DS0601":
+                raise
+            out(f"{err.diagnostics[0].code} {t('not_an_option', lang, value=answer)}")
+            continue
+        show(events, recorded, out)
+    out(t("log_saved", lang, path=recorded.path))
+    return True

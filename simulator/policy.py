@@ -1,0 +1,24 @@
+"""Automatic players for headless play, exploration and balance: each picks an option id."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
+from simulator.engine import Session
+from simulator.market import stream_key
+
+Policy = Callable[[Session], str]
+POLICIES = ("first", "random")
+
+
+def make_policy(name: str, entropy: int) -> Policy:
+    if name == "first":
+        return lambda session: session.options()[0].id
+    if name == "random":
+        # its own stream: a policy's draws never shift the market's
+        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(stream_key("policy"),))))
+        return lambda session: session.options()[int(rng.integers(len(session.options())))].id
+    raise DiagnosticError(Diagnostic.make("DS0603", f"unknown policy '{name}'{did_you_mean(name, POLICIES)}", f"policies: {', '.join(POLICIES)}"))
