@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from scoring import session_observers
 from simulator.diagnostics import Diagnostic, DiagnosticError, has_errors
 from simulator.i18n import default_lang, t
 from simulator.library import discover, resolve
@@ -143,7 +144,7 @@ def _new_log(loaded, seed, lang: Lang, name: str, log: str | None) -> RecordedSe
     name = name.encode("utf-8", "replace").decode("utf-8")  # odd terminal input (lone surrogates) becomes '?'
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = Path(log) if log else default_log_path(sessions_dir(), loaded.scenario.id, name, seed, stamp)
-    return RecordedSession.start(loaded, seed, lang, path, trainee=name, catalogue_version=_catalogue().version)
+    return RecordedSession.start(loaded, seed, lang, path, trainee=name, catalogue_version=_catalogue().version, observers=session_observers)
 
 
 def _interactive(loaded, seed, lang: Lang, name: str, log: str | None) -> int:
@@ -206,7 +207,17 @@ def _headless(recorded: RecordedSession, choices: str | None, policy: str | None
     if not session.finished:
         click.echo(t("resume_hint", lang, path=recorded.path))
     else:
+        _print_scorecard(recorded, quiet)
         click.echo(t("log_saved", lang, path=recorded.path))
+
+
+def _print_scorecard(recorded: RecordedSession, quiet: bool) -> None:
+    from scoring.report import scorecard_from_events, scorecard_lines
+
+    card, items = scorecard_from_events(recorded.events)
+    if card is not None and not quiet:
+        for line in scorecard_lines(card, items, recorded.session.lang):
+            click.echo(line)
 
 
 @cli.command()
@@ -217,7 +228,7 @@ def _headless(recorded: RecordedSession, choices: str | None, policy: str | None
 @click.option("--quiet", is_flag=True)
 def resume(log, choices, policy, scenario, quiet) -> int:
     """Continue an interrupted session exactly where it stopped."""
-    recorded = RecordedSession.resume(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles())
+    recorded = RecordedSession.resume(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles(), observers=session_observers)
     try:
         session = recorded.session
         if not quiet:
@@ -284,7 +295,7 @@ def schema() -> int:
 def replay(log, verify, scenario, weeks) -> int:
     """Show what a session log recorded; with --verify, prove it by re-simulating."""
     if verify:
-        verdict = verify_log(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles())
+        verdict = verify_log(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles(), observers=session_observers)
         if verdict.ok:
             click.echo(verdict.message)
             return 0

@@ -10,7 +10,8 @@ Event kinds: start, step, choice, effect, week, route, ending (docs/RECORD.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -77,8 +78,25 @@ class _Context:
         return choice in self.session.chosen
 
 
+class Observer(Protocol):
+    """Watches a session without the engine knowing what it is (the scorer is one)."""
+
+    def on_choice(self, session: "Session", choice: Choice, options: list[str]) -> None: ...
+    def on_week(self, session: "Session", outcome: dict[str, np.ndarray]) -> None: ...
+    def on_end(self, session: "Session") -> None: ...
+    def drain(self) -> list[Event]: ...
+
+
 class Session:
-    def __init__(self, loaded: LoadedScenario, seed: int | str = 0, lang: Lang = "en", *, world: int = 0):
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        seed: int | str = 0,
+        lang: Lang = "en",
+        *,
+        world: int = 0,
+        observers: Sequence[Observer] = (),
+    ):
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.lang: Lang = lang
@@ -96,7 +114,9 @@ class Session:
         self.ending: EndingStep | None = None
         self.events: list[Event] = []
         self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
+        self.observers = list(observers)
         self._enter(self.scenario.first_step)
+        self._drain()
 
     # ------------------------------------------------------------ queries
 
@@ -156,13 +176,23 @@ class Session:
             turn=self.turn,
             text=text_in(choice.text, self.lang),
             reply=text_in(choice.reply, self.lang),
+            feedback=text_in(choice.feedback, self.lang),
             principles=dict(choice.principles),
+            options=[o.id for o in options],  # what was on offer: the scorer judges against these
         )
         for effect in choice.effects:
             self._apply(effect)
+        for observer in self.observers:
+            observer.on_choice(self, choice, [o.id for o in options])
         self._simulate(choice.then.simulate_weeks)
         self._enter(choice.then.goto)
+        self._drain()
         return self.events[start:]
+
+    def _drain(self) -> None:
+        """Observers' events (e.g. score items) follow the engine's events of the same choice."""
+        for observer in self.observers:
+            self.events.extend(observer.drain())
 
     # ------------------------------------------------------------ internals
 
@@ -203,6 +233,8 @@ class Session:
         for _ in range(weeks):
             week = self.state.week
             out = self.market.advance(self.state, self.noise.week(week)[None, :, :])
+            for observer in self.observers:
+                observer.on_week(self, out)
             dealers = {}
             cover = self.market.weeks_of_cover(self.state)[0]
             for j, dealer in enumerate(self.market.ids):
@@ -228,6 +260,8 @@ class Session:
             if isinstance(step, EndingStep):
                 self.ending = step
                 self._emit("ending", step=step_id, outcome=step.outcome)
+                for observer in self.observers:
+                    observer.on_end(self)
                 return
             if isinstance(step, DecisionStep):
                 return

@@ -13,8 +13,16 @@ from simulator.schema import LANGS, Lang
 
 @cache
 def _strings() -> dict[str, dict[str, str]]:
-    raw = tomllib.loads(resources.files("simulator.data").joinpath("strings.toml").read_text("utf-8"))
-    return raw["strings"]
+    """All UI strings: every file in data/strings/ (one per part of the program), merged."""
+    merged: dict[str, dict[str, str]] = {}
+    folder = resources.files("simulator.data").joinpath("strings")
+    for item in sorted(folder.iterdir(), key=lambda f: f.name):
+        if item.name.endswith(".toml"):
+            for key, entry in tomllib.loads(item.read_text("utf-8"))["strings"].items():
+                if key in merged:
+                    raise KeyError(f"UI string '{key}' is defined twice (in {item.name})")  # a packaging bug, caught by tests
+                merged[key] = entry
+    return merged
 
 
 def t(key: str, lang: Lang, **values: object) -> str:

@@ -89,5 +89,11 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
             out(f"{err.diagnostics[0].code} {t('not_an_option', lang, value=answer)}")
             continue
         show(events, recorded, out)
+    from scoring.report import scorecard_from_events, scorecard_lines
+
+    card, items = scorecard_from_events(recorded.events)
+    if card is not None:
+        for line in scorecard_lines(card, items, lang):
+            out(line)
     out(t("log_saved", lang, path=recorded.path))
     return True

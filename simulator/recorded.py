@@ -12,13 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from simulator.diagnostics import Diagnostic, DiagnosticError
-from simulator.engine import Event, Session
+from simulator.engine import Event, Observer, Session
 from simulator.loader import LoadedScenario, load_scenario
 from simulator.record import LogContents, LogWriter, canonical_json, digest, make_header, read_log
 from simulator.schema import Lang
 
-# Turns one choice's engine events into extra events to record (the scorer plugs in here).
-Observer = Callable[[Session, list[Event]], list[Event]]
+# Builds the observers (the scorer) for a session; the same factory is used to start, resume and verify.
+ObserversFor = Callable[[LoadedScenario], list[Observer]]
+
+
+def _observers(factory: ObserversFor | None, loaded: LoadedScenario) -> list[Observer]:
+    return factory(loaded) if factory else []
 
 
 def session_header(session: Session, trainee: str, catalogue_version: str) -> dict:
@@ -37,10 +41,9 @@ def session_header(session: Session, trainee: str, catalogue_version: str) -> di
 
 
 class RecordedSession:
-    def __init__(self, session: Session, writer: LogWriter, observers: list[Observer] | None = None):
+    def __init__(self, session: Session, writer: LogWriter):
         self.session = session
         self.writer = writer
-        self.observers = observers or []
         self.events: list[Event] = []  # everything recorded so far (engine and observer events), in order
 
     @property
@@ -57,18 +60,16 @@ class RecordedSession:
         *,
         trainee: str = "",
         catalogue_version: str = "",
-        observers: list[Observer] | None = None,
+        observers: ObserversFor | None = None,
     ) -> "RecordedSession":
-        session = Session(loaded, seed, lang)
+        session = Session(loaded, seed, lang, observers=_observers(observers, loaded))
         writer = LogWriter.create(log_path, session_header(session, trainee, catalogue_version))
-        recorded = cls(session, writer, observers)
+        recorded = cls(session, writer)
         recorded._write(session.events)
         return recorded
 
     def choose(self, option_id: str) -> list[Event]:
         events = self.session.choose(option_id)
-        for observer in self.observers:
-            events = events + observer(self.session, events)
         self._write(events)
         if self.session.finished:
             self._finish()
@@ -95,11 +96,11 @@ class RecordedSession:
         *,
         scenario_path: Path | None = None,
         principles: Collection[str] | None = None,
-        observers: list[Observer] | None = None,
+        observers: ObserversFor | None = None,
     ) -> "RecordedSession":
         writer, contents = LogWriter.append_to(log_path)
         try:
-            session, expected = replay_choices(contents, scenario_path, principles, observers or [])
+            session, expected = replay_choices(contents, scenario_path, principles, observers)
             recorded_events = [(r.kind, r.data) for r in contents.records]
             for i, (kind, data) in enumerate(recorded_events):
                 if i >= len(expected) or _canon(expected[i]) != _canon({"kind": kind, "data": data}):
@@ -116,7 +117,7 @@ class RecordedSession:
         except DiagnosticError:
             writer.close()
             raise
-        recorded = cls(session, writer, observers)
+        recorded = cls(session, writer)
         recorded.events.extend(expected[: len(contents.records)])
         # what the interrupted run computed but did not write (the end record is written by _finish)
         recorded._write([e for e in expected[len(contents.records):] if e["kind"] != "end"])
@@ -157,20 +158,17 @@ def replay_choices(
     contents: LogContents,
     scenario_path: Path | None,
     principles: Collection[str] | None,
-    observers: list[Observer],
+    observers: ObserversFor | None,
 ) -> tuple[Session, list[Event]]:
     """Re-simulate a log's recorded choices; returns the session and every event it produces."""
     header = contents.header or {}
     loaded = scenario_for_log(contents, scenario_path, principles)
-    session = Session(loaded, header.get("seed", "0"), header.get("lang", "en"))
+    session = Session(loaded, header.get("seed", "0"), header.get("lang", "en"), observers=_observers(observers, loaded))
     events: list[Event] = list(session.events)
     for record in contents.records:
         if record.kind != "choice" or session.finished:
             continue
-        new = session.choose(record.data.get("choice", ""))
-        for observer in observers:
-            new = new + observer(session, new)
-        events.extend(new)
+        events.extend(session.choose(record.data.get("choice", "")))
     if session.finished:
         events.append({"kind": "end", "data": end_data(events, session.turn)})
     return session, events
@@ -192,14 +190,14 @@ def verify_log(
     *,
     scenario_path: Path | None = None,
     principles: Collection[str] | None = None,
-    observers: list[Observer] | None = None,
+    observers: ObserversFor | None = None,
 ) -> Verdict:
     """PASS when the log is intact and re-simulating its choices gives exactly its events."""
     contents = read_log(log_path)
     if not contents.ok or contents.header is None:
         return Verdict(False, "the log is damaged", [d for d in contents.diagnostics if d.severity == "error"])
     try:
-        _, expected = replay_choices(contents, scenario_path, principles, observers or [])
+        _, expected = replay_choices(contents, scenario_path, principles, observers)
     except DiagnosticError as err:
         return Verdict(False, "cannot re-simulate", err.diagnostics)
     for i, record in enumerate(contents.records):

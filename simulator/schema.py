@@ -284,6 +284,14 @@ class Instructor(Strict):
     mistakes: list[Text] = Field(default_factory=list, description="Common mistakes to look for.")
 
 
+class Scoring(Strict):
+    process_weight: float = Field(default=0.6, ge=0, le=1, description="Share of the session score that comes from following the course's principles; the rest comes from market results.")
+    results: dict[Literal["sell_through", "stock_health", "dealer_margin", "trust", "channel_price", "receivables", "deal_quality"], Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict,
+        description="Relative weights of the market results in the results score (defaults: docs/SCORING.md).",
+    )
+
+
 class Scenario(Strict):
     schema_version: Literal[1] = Field(alias="schema", description="Scenario format version; this is version 1.")
     id: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_]+$", description="`family.name`, unique across all scenarios.")
@@ -300,6 +308,7 @@ class Scenario(Strict):
     )
     market: Market = Field(description="The market the scenario plays in.")
     steps: list[Step] = Field(min_length=1, max_length=200, description="The steps of the story.")
+    scoring: Scoring = Field(default_factory=Scoring, description="How the session score is weighted.")
     instructor: Instructor | None = Field(default=None, description="Notes for the instructor, shown in the debrief.")
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)

@@ -62,6 +62,10 @@ _ML_BASIC = re.compile(r'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"{3,5}')
 # A date followed by a space and a digit is a date-time written with a space.
 _SCALAR = re.compile(r"""\d{4}-\d\d-\d\d (?=\d)[^ \t\r\n,\[\]{}#"'=]*|[^ \t\r\n,\[\]{}#"'=]+""")
 _ARRAY_SCALAR = re.compile(r"(?:" + _SCALAR.pattern + r")[ \t]*,?")
+# Fast paths for the common cases: `key = ` and `[key]` / `[[key]]` with a single bare key.
+_KV_FAST = re.compile(r"([A-Za-z0-9_-]+)[ \t]*=[ \t]*")
+_HEADER_FAST = re.compile(r"\[(\[)?[ \t]*([A-Za-z0-9_-]+)[ \t]*\](\])?")
+_HEADER_START = re.compile(r"""\[\[?[ \t]*[A-Za-z0-9_"'-]""")
 _SIMPLE_KEY = r"""(?:[A-Za-z0-9_-]+|"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*"|'[^'\n]*')"""
 # The rest of a dotted key, consumed in one go once a key has too many parts to record.
 _DOTTED_REST = re.compile(r"(?:[ \t]*\.[ \t]*" + _SIMPLE_KEY + r")*")
@@ -183,6 +187,17 @@ class _Scanner:
         if not explicit:
             self.implicit.add(path)
 
+    def record_one(self, base: Path | None, name: str, off: int) -> Path | None:
+        """Record a one-part key under `base`; return its path."""
+        if base is None or len(base) >= MAX_PATH_LEN:
+            return None
+        path = base + (name,)
+        if path not in self.out:
+            self.out[path] = off
+        elif path in self.implicit:
+            self.record(path, off, True)
+        return path
+
     def record_key(self, base: Path | None, parts: list[tuple[str, int]], overflow: bool) -> Path | None:
         """Record every prefix of a (dotted) key under `base`; return the full path."""
         if base is None:
@@ -302,9 +317,17 @@ class _Scanner:
     def header(self, i: int) -> tuple[Path | None, int]:
         """Read a `[table]` / `[[array]]` header at `i`; return the table path and line end."""
         s = self.s
-        is_aot = s.startswith("[[", i)
-        parts, j, overflow = self.parse_key(i + (2 if is_aot else 1))
-        end = self.skip_line(j)
+        m = _HEADER_FAST.match(s, i)
+        if m is not None and (m.group(1) is None) == (m.group(3) is None):
+            is_aot = m.group(1) is not None
+            parts, overflow = [(m.group(2), m.start(2))], False
+            end = self.skip_line(m.end())
+        elif _HEADER_START.match(s, i) is None:
+            return None, self.skip_line(i + 1)  # no key: not a header we can use
+        else:
+            is_aot = s.startswith("[[", i)
+            parts, j, overflow = self.parse_key(i + (2 if is_aot else 1))
+            end = self.skip_line(j)
         if not parts or overflow:
             return None, end  # a missing `]` / `]]` is tolerated: the table is still clear
         path: Path = ()
@@ -334,6 +357,8 @@ class _Scanner:
         ws_match = _WS.match
         blank_match = _WS_NL_COMMENT.match
         item_match = _ARRAY_SCALAR.match
+        scalar_match = _SCALAR.match
+        kv_fast = _KV_FAST.match
         find = s.find
         table: Path | None = ()
         after_value = False  # a top-level value ended: the rest of its line is comment or junk
@@ -408,6 +433,19 @@ class _Scanner:
                     if c == "\n" or c == "#" or c == "]":  # unterminated / mismatched
                         stack.pop()
                         break
+                    m = kv_fast(s, i)
+                    if m is not None:  # the common `key = ` (not dotted, not quoted)
+                        path = self.record_one(base, m.group(1), i)
+                        j = m.end()
+                        c = s[j] if j < n else ""
+                        if c == "[" or c == "{" or c == '"' or c == "'":
+                            i = self.value(path, j)
+                            if stack[-1] is not frame:
+                                break  # the value opened a frame
+                        else:
+                            m = scalar_match(s, j)
+                            i = m.end() if m else j  # no value: the loop sees what is there
+                        continue
                     parts, j, overflow = self.parse_key(i)
                     if not parts:
                         i = j if j > i else _ITABLE_JUNK.match(s, i).end()
@@ -415,7 +453,7 @@ class _Scanner:
                     path = self.record_key(base, parts, overflow)
                     if j < n and s[j] == "=":
                         i = self.value(path, ws_match(s, j + 1).end())
-                        if len(stack) > 0 and stack[-1] is not frame:
+                        if stack[-1] is not frame:
                             break  # the value opened a frame
                     else:
                         i = j
@@ -432,11 +470,16 @@ class _Scanner:
             if s[i] == "[":
                 table, i = self.header(i)
                 continue
+            after_value = True
+            m = kv_fast(s, i)
+            if m is not None:  # the common `key = ` (not dotted, not quoted)
+                i = self.value(self.record_one(table, m.group(1), i), m.end())
+                continue
             parts, j, overflow = self.parse_key(i)
             if not parts or j >= n or s[j] != "=":
+                after_value = False
                 i = _TO_EOL.match(s, j).end()
                 continue
             path = self.record_key(table, parts, overflow)
-            after_value = True
             i = self.value(path, ws_match(s, j + 1).end())
         return out

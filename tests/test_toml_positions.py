@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from pathlib import Path
 import re
 import time
 import tomllib
@@ -289,9 +290,7 @@ def test_crlf_line_endings():
 
 
 def test_cjk_columns_count_characters_not_bytes():
-    src = '名称 = "季末压货"\n"季末" = { "压货" = 1, 数 = [ "一", "二" ] }\n'.replace("名称", '"名称"').replace(
-        "数", '"数"'
-    )
+    src = '"名称" = "季末压货"\n"季末" = { "压货" = 1, "数" = [ "一", "二" ] }\n'
     data = tomllib.loads(src)
     pos = key_positions(src)
     assert set(pos) == set(all_paths(data))
@@ -435,9 +434,10 @@ def test_very_long_dotted_keys_and_headers_are_capped():
 
 
 def _timed(src: str) -> float:
-    start = time.perf_counter()
+    """CPU seconds, so that other work on a busy machine does not make the test flaky."""
+    start = time.process_time()
     key_positions(src)
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 PATHOLOGICAL = {
@@ -532,13 +532,26 @@ def test_toml_ish_fragments_never_raise(src):
     check_result_shape(src, key_positions(src))
 
 
-@settings(max_examples=200, deadline=1000)
+@settings(max_examples=300, deadline=500)
+@given(st.binary(max_size=400))
+def test_garbage_bytes_decoded_as_text_never_raise(raw):
+    for src in (
+        raw.decode("utf-8", errors="replace"),
+        raw.decode("utf-8", errors="surrogateescape"),  # lone surrogates in the text
+        raw.decode("latin-1"),
+        raw.decode("utf-16-le", errors="replace"),
+        raw.decode("cp1252", errors="replace"),
+    ):
+        check_result_shape(src, key_positions(src))
+
+
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8), st.integers(500, 5000))
 def test_repeated_fragments_finish_fast(fragments, repeat):
     src = "".join(fragments) * repeat
-    start = time.perf_counter()
+    start = time.process_time()
     check_result_shape(src, key_positions(src))
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,7 +694,8 @@ class Emitter:
                         parts.append(inner + "# ] = [[ignored]]\n")
                 return "".join(parts) + indent + "]"
             trailing = "," if r.random() < 0.3 else ""
-            return "[" + self.ws() + ("," + self.ws()).join(self.value(x, indent) for x in v) + trailing + self.ws() + "]"
+            items = ("," + self.ws()).join(self.value(x, indent) for x in v)
+            return "[" + self.ws() + items + trailing + self.ws() + "]"
         return self.scalar(v)
 
     def inline_item(self, k: str, v) -> str:
@@ -739,7 +753,8 @@ class Emitter:
 
     def header(self, path: list[str], is_aot: bool, indent: str) -> None:
         o, c = ("[[", "]]") if is_aot else ("[", "]")
-        self.lines.append(indent + o + self.ws().replace("\t", " ") + self.dotted(path) + self.ws() + c + self.comment())
+        inner = self.ws().replace("\t", " ") + self.dotted(path) + self.ws()
+        self.lines.append(indent + o + inner + c + self.comment())
 
     def document(self, d: dict, crlf: bool) -> str:
         self.body(d, [], "")
@@ -841,3 +856,29 @@ def test_damaged_valid_documents_never_raise(data, rnd, draw):
     junk = draw.draw(toml_ish)
     for damaged in (src[:cut], src[:cut] + junk + src[cut:], src[:cut] + src[cut + 1 :]):
         check_result_shape(damaged, key_positions(damaged))
+
+
+# ---------------------------------------------------------------------------------------------
+# The project's own TOML files
+
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_TOML = sorted(
+    p.relative_to(ROOT).as_posix()
+    for pattern in ("scenarios/**/*.toml", "scoring/**/*.toml", "simulator/**/*.toml", "tests/**/*.toml")
+    for p in ROOT.glob(pattern)
+)
+
+
+@pytest.mark.parametrize("name", PROJECT_TOML or ["<none>"])
+def test_project_toml_files_have_exactly_their_paths(name):
+    if name == "<none>":
+        pytest.skip("no TOML files in the project")
+    src = (ROOT / name).read_text(encoding="utf-8-sig")
+    pos = key_positions(src)
+    try:
+        data = tomllib.loads(src)
+    except tomllib.TOMLDecodeError:
+        check_result_shape(src, pos)  # a deliberately broken file: just must not fail
+        return
+    assert set(pos) == set(all_paths(data))
