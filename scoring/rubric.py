@@ -18,6 +18,7 @@ band loses process points at once, and the results judge stock health and price 
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -201,6 +202,18 @@ class Scorer:
         card = self.scorecard(session)
         self.card = card
         self._pending.append({"kind": "scorecard", "data": card})
+
+    def fork(self) -> "Scorer":
+        other = copy.copy(self)
+        other.earned = {k: v.copy() for k, v in self.earned.items()}
+        other.possible = {k: v.copy() for k, v in self.possible.items()}
+        other.items = []
+        other.keep_items = False
+        other._pending = []
+        other._new_items = []
+        other._push_checks = list(self._push_checks)
+        other._stockout_weeks = self._stockout_weeks.copy()
+        return other
 
     def drain(self) -> list[dict]:
         out, self._pending = self._pending, []

@@ -9,6 +9,7 @@ Event kinds: start, step, choice, effect, week, route, ending (docs/RECORD.md).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -85,6 +86,7 @@ class Observer(Protocol):
     def on_week(self, session: "Session", outcome: dict[str, np.ndarray]) -> None: ...
     def on_end(self, session: "Session") -> None: ...
     def drain(self) -> list[Event]: ...
+    def fork(self) -> "Observer": ...
 
 
 class Session:
@@ -113,6 +115,7 @@ class Session:
         self.step_id = ""
         self.ending: EndingStep | None = None
         self.events: list[Event] = []
+        self.quiet = False  # forks for the analysis's rollouts record no events
         self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
         self.observers = list(observers)
         self._enter(self.scenario.first_step)
@@ -197,7 +200,22 @@ class Session:
     # ------------------------------------------------------------ internals
 
     def _emit(self, kind: str, **data: Any) -> None:
-        self.events.append({"kind": kind, "data": data})
+        if not self.quiet:
+            self.events.append({"kind": kind, "data": data})
+
+    def fork(self, world: int) -> "Session":
+        """This session with the same past and another world's luck for the weeks to come (quiet: no events)."""
+        other = copy.copy(self)
+        other.noise = Noise(self.entropy, self.market.n, world)
+        other.state = self.state.copy()
+        other.variables = dict(self.variables)
+        other.last_entered = dict(self.last_entered)
+        other.chosen = list(self.chosen)
+        other.notebook = list(self.notebook)
+        other.events = []
+        other.quiet = True
+        other.observers = [o.fork() for o in self.observers]
+        return other
 
     def _apply(self, effect) -> None:
         kind = effect_kind(effect)

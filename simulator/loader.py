@@ -64,16 +64,18 @@ class LoadResult:
         return self.loaded is not None
 
 
-def load_scenario(path: str | Path, principles: Collection[str] | None = None) -> LoadResult:
+def load_scenario(path: str | Path, principles: Collection[str] | None = None, *, tolerate: Collection[str] = ()) -> LoadResult:
+    """Load and check a scenario file. Errors whose codes are in `tolerate` do not stop loading
+    (the path explorer uses it to play a scenario whose story graph is broken and show where)."""
     label = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as err:
         return LoadResult(None, [Diagnostic.make("DS0001", f"cannot read the file: {err.strerror or err}", "check the path and that the file exists", file=label)])
-    return load_text(raw, label, principles)
+    return load_text(raw, label, principles, tolerate=tolerate)
 
 
-def load_text(raw: bytes | str, label: str = "<scenario>", principles: Collection[str] | None = None) -> LoadResult:
+def load_text(raw: bytes | str, label: str = "<scenario>", principles: Collection[str] | None = None, *, tolerate: Collection[str] = ()) -> LoadResult:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
     if len(raw) > MAX_BYTES:
@@ -104,7 +106,7 @@ def load_text(raw: bytes | str, label: str = "<scenario>", principles: Collectio
 
     diags, conditions = _cross_check(scenario, ctx, principles)
     diags = sorted(_dedupe(diags), key=sort_key)
-    if has_errors(diags):
+    if has_errors(d for d in diags if d.code not in tolerate):
         return LoadResult(None, diags)
     sha = hashlib.sha256(raw).hexdigest()
     return LoadResult(LoadedScenario(scenario, label, sha, conditions, diags), diags)
@@ -140,7 +142,8 @@ _TOML_HINTS = {
 
 
 class _Ctx:
-    def __init__(self, label: str, positions: dict, lines: list[str], data: dict):
+    def __init__(self, label: str, positions: dict, lines: list[str], data: dict, root: type[BaseModel] = Scenario):
+        self.root = root  # the model the whole document validates against (playthrough tests have their own)
         self.label = label
         self.positions = positions
         self.lines = lines
@@ -203,9 +206,9 @@ def _value_at(data: Any, loc: Loc) -> Any:
     return data
 
 
-def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
+def _model_at(loc: Loc, data: Any, root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
     """The model class that validates the table at `loc` (for "did you mean" on field names)."""
-    ann: Any = Scenario
+    ann: Any = root
     current = data
     for part in loc:
         ann = _pick(ann, current)
@@ -298,7 +301,7 @@ def _schema_diagnostic(e: dict, loc: Loc, labels: list[str], ctx: _Ctx) -> Diagn
     where = _where(loc)
     if etype == "extra_forbidden":
         key = str(loc[-1])
-        model = _model_at(loc[:-1], ctx.data)
+        model = _model_at(loc[:-1], ctx.data, ctx.root)
         allowed = [f.alias or n for n, f in model.model_fields.items()] if model else []
         hint = f"allowed here: {', '.join(allowed)}" if allowed else "remove it"
         return ctx.diag("DS0101", loc, f"unknown field '{key}' in {_where(loc[:-1])}{did_you_mean(key, allowed)}", hint)
@@ -443,6 +446,8 @@ def _cross_check(sc: Scenario, ctx: _Ctx, principles: Collection[str] | None) ->
         if isinstance(dealer.name, str):
             diags.append(_one_language(ctx, ("market", "dealers", d_i, "name")))
     diags.extend(_graph_checks(sc, ctx, step_ids))
+    diags.extend(_check_languages(sc, ctx))
+    diags.extend(_check_market(sc, ctx))
 
     for dealer, d_i in dealer_ids.items():
         if dealer not in used_dealers and not any(n.startswith(f"dealer.{dealer}.") for n in used_names):
@@ -485,6 +490,75 @@ def _check_texts(model: BaseModel, base: Loc, ctx: _Ctx, diags: list[Diagnostic]
         for name in ("text", "feedback", "reply"):
             if isinstance(getattr(choice, name), str):
                 diags.append(_one_language(ctx, base + ("choices", c_i, name)))
+
+
+# Chinese characters (CJK unified ideographs and their extensions used in names) and Latin letters.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _local_texts(value: Any, loc: Loc) -> Iterator[tuple[Loc, LocalText]]:
+    """Every `{ zh, en }` text in a model tree, with its path in the file."""
+    if isinstance(value, LocalText):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        for name, f in type(value).model_fields.items():
+            yield from _local_texts(getattr(value, name), loc + (f.alias or name,))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _local_texts(item, loc + (i,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _local_texts(item, loc + (key,))
+
+
+def _check_languages(sc: Scenario, ctx: _Ctx) -> Iterator[Diagnostic]:
+    """DS0110: a `zh` text with no Chinese in it, or an `en` text that is mostly Chinese (swapped or pasted twice)."""
+    for loc, text in _local_texts(sc, ()):
+        if not _CJK.search(text.zh):
+            yield ctx.diag("DS0110", loc + ("zh",), f"{_where(loc)}.zh has no Chinese characters: \"{text.zh[:40]}\"", "write the Chinese text under zh (were zh and en swapped?)")
+        if len(_CJK.findall(text.en)) > len(_LATIN.findall(text.en)):
+            yield ctx.diag("DS0110", loc + ("en",), f"{_where(loc)}.en is mostly Chinese: \"{text.en[:40]}\"", "write the English text under en (quoting a Chinese phrase inside English text is fine)")
+
+
+MAX_COVER_CYCLES = 20  # also the largest `cover_cycles` an order may ask for (schema.OrderParams)
+JUMPY_ADJUST_WEEKS = 1.0
+JUMPY_CV = 0.5
+
+
+def _check_market(sc: Scenario, ctx: _Ctx) -> Iterator[Diagnostic]:
+    """DS0401/DS0402: market parameters each in range but implausible together."""
+    cycle = sc.market.weeks_per_cycle
+    dealers = {d.id: d for d in sc.market.dealers}
+    for i, d in enumerate(sc.market.dealers):
+        loc: Loc = ("market", "dealers", i)
+        per_cycle = d.demand.mean * cycle
+        if d.stock > MAX_COVER_CYCLES * per_cycle:
+            yield ctx.diag(
+                "DS0401", loc + ("stock",),
+                f"dealer '{d.id}' starts with {d.stock:g} units, {d.stock / per_cycle:.0f} sales cycles of cover; the model allows at most {MAX_COVER_CYCLES}",
+                f"one cycle is {per_cycle:g} units (demand.mean × weeks_per_cycle) and safety stock is 1.5 cycles ({1.5 * per_cycle:g}); check stock and demand.mean",
+            )
+        if d.adjust_weeks < JUMPY_ADJUST_WEEKS and d.demand.cv >= JUMPY_CV:
+            yield ctx.diag(
+                "DS0402", loc + ("adjust_weeks",),
+                f"dealer '{d.id}' closes its stock gap within {d.adjust_weeks:g} week(s) while demand varies by cv {d.demand.cv:g}: its reorders will swing wildly week to week",
+                f"use adjust_weeks ≥ {JUMPY_ADJUST_WEEKS:g} or a cv below {JUMPY_CV:g} (typical dealers: adjust_weeks 2–4, cv 0.2–0.4)",
+            )
+    for i, step in enumerate(sc.steps):
+        for c_i, choice in enumerate(getattr(step, "choices", [])):
+            for e_i, effect in enumerate(choice.effects):
+                p = effect_params(effect)
+                d = dealers.get(getattr(p, "dealer", ""))
+                if effect_kind(effect) != "order" or p.units is None or d is None:
+                    continue
+                per_cycle = d.demand.mean * cycle
+                if p.units > MAX_COVER_CYCLES * per_cycle:
+                    yield ctx.diag(
+                        "DS0402", ("steps", i, "choices", c_i, "effects", e_i, "order", "units"),
+                        f"an order of {p.units:g} units is {p.units / per_cycle:.0f} sales cycles of dealer '{d.id}'s demand",
+                        "check the number (a digit too many?), or order `cover_cycles = …` instead",
+                    )
 
 
 def _graph_checks(sc: Scenario, ctx: _Ctx, step_ids: dict[str, int]) -> list[Diagnostic]:

@@ -11,12 +11,22 @@ from simulator.engine import Session
 from simulator.market import stream_key
 
 Policy = Callable[[Session], str]
-POLICIES = ("first", "random")
+POLICIES = ("first", "random", "course")
+
+
+def course_choice(session: Session) -> str:
+    """The course-following pick: the option on offer whose principle tags add up highest (first on ties)."""
+    options = session.options()
+    step = session.step
+    weights = {c.id: sum(c.principles.values()) for c in step.choices}
+    return max(options, key=lambda o: (weights[o.id], -o.number)).id
 
 
 def make_policy(name: str, entropy: int) -> Policy:
     if name == "first":
         return lambda session: session.options()[0].id
+    if name == "course":
+        return course_choice
     if name == "random":
         # its own stream: a policy's draws never shift the market's
         rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy, spawn_key=(stream_key("policy"),))))

@@ -1,0 +1,132 @@
+"""Per-decision analysis: what each option on offer was worth, judged on the decision, not on the luck.
+
+For every decision of a session, every option on offer is played on from the same state in K
+alternative worlds (worlds 1..K: the same past, other luck for the weeks to come; the same K
+worlds for every option — common random numbers), continuing with the course-following policy.
+The option's value is its mean final total. A decision is labelled by the expected points lost
+against the best option (scoring/analysis_types.py).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from pathlib import Path
+
+import numpy as np
+
+from scoring.analysis_types import GOOD_RESULT, DecisionAnalysis, OptionValue, SessionAnalysis, label_for
+from scoring.rubric import Scorer
+from simulator.diagnostics import DiagnosticError
+from simulator.engine import Session
+from simulator.loader import LoadedScenario
+from simulator.policy import course_choice
+from simulator.record import read_log
+from simulator.recorded import scenario_for_log
+from simulator.schema import text_in
+
+DEFAULT_ROLLOUTS = 32
+
+
+def _play_out(session: Session) -> Session:
+    while not session.finished:
+        session.choose(course_choice(session))
+    return session
+
+
+def option_values(session: Session, rollouts: int = DEFAULT_ROLLOUTS) -> list[OptionValue]:
+    """The value of every option on offer now, by rollouts in worlds 1..rollouts."""
+    values = []
+    step = session.step
+    for option in session.options():
+        totals, process, results, endings = [], [], [], []
+        for world in range(1, rollouts + 1):
+            fork = session.fork(world)
+            fork.choose(option.id)
+            _play_out(fork)
+            scorer = next(o for o in fork.observers if isinstance(o, Scorer))
+            card = scorer.card or {}
+            totals.append(card.get("total", 0.0))
+            process.append(card.get("process", 0.0))
+            results.append(card.get("results", 0.0))
+            endings.append(fork.ending.id if fork.ending else "")
+        choice = next(c for c in step.choices if c.id == option.id)
+        ending, count = Counter(endings).most_common(1)[0]
+        arr = np.array(totals)
+        values.append(
+            OptionValue(
+                option=option.id,
+                text_zh=text_in(choice.text, "zh"),
+                text_en=text_in(choice.text, "en"),
+                expected_total=round(float(arr.mean()), 2),
+                expected_process=round(float(np.mean(process)), 2),
+                expected_results=round(float(np.mean(results)), 2),
+                p10=round(float(np.percentile(arr, 10)), 2),
+                p90=round(float(np.percentile(arr, 90)), 2),
+                ending=ending,
+                ending_share=round(count / len(endings), 3),
+            )
+        )
+    return values
+
+
+def analyse_decision(session: Session, chosen: str, rollouts: int = DEFAULT_ROLLOUTS) -> DecisionAnalysis:
+    values = option_values(session, rollouts)
+    best = max(values, key=lambda v: v.expected_total)
+    mine = next(v for v in values if v.option == chosen)
+    loss = max(best.expected_total - mine.expected_total, 0.0)
+    known = {k: round(float(v), 3) for k, v in session.observe().items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return DecisionAnalysis(
+        turn=session.turn + 1,
+        step=session.step_id,
+        chosen=chosen,
+        options=values,
+        best=best.option,
+        loss=round(loss, 2),
+        label=label_for(loss, mine is best or mine.expected_total >= best.expected_total),
+        good_result_reachable_after=mine.expected_total >= GOOD_RESULT,
+        known=known,
+        week=session.state.week,
+    )
+
+
+def analyse_choices(
+    loaded: LoadedScenario, seed: int | str, lang: str, choices: list[str], rollouts: int = DEFAULT_ROLLOUTS
+) -> SessionAnalysis:
+    session = Session(loaded, seed, lang, observers=[Scorer(loaded)])
+    decisions = []
+    for choice in choices:
+        if session.finished:
+            break
+        decisions.append(analyse_decision(session, choice, rollouts))
+        session.choose(choice)
+    scorer = session.observers[0]
+    final = scorer.card["total"] if getattr(scorer, "card", None) else 0.0
+    curve = []
+    if decisions:
+        first = decisions[0]
+        curve.append(first.option(first.best).expected_total)
+        curve += [d.option(d.chosen).expected_total for d in decisions]
+    accuracy = 100.0 * float(np.mean([np.exp(-d.loss / 10.0) for d in decisions])) if decisions else 100.0
+    return SessionAnalysis(
+        scenario_id=loaded.scenario.id,
+        seed=str(seed),
+        rollouts=rollouts,
+        policy="course",
+        decisions=decisions,
+        accuracy=round(accuracy, 1),
+        expected_curve=curve,
+        final_total=final,
+    )
+
+
+def analyse_log(
+    path: Path, *, rollouts: int = DEFAULT_ROLLOUTS, scenario_path: Path | None = None, principles: Collection[str] | None = None
+) -> SessionAnalysis:
+    contents = read_log(Path(path))
+    if contents.header is None or not contents.ok:
+        raise DiagnosticError([d for d in contents.diagnostics if d.severity == "error"])
+    loaded = scenario_for_log(contents, scenario_path, principles)
+    header = contents.header
+    choices = [r.data["choice"] for r in contents.records if r.kind == "choice"]
+    return analyse_choices(loaded, header.get("seed", "0"), header.get("lang", "en"), choices, rollouts)
