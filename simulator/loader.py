@@ -556,7 +556,7 @@ def _check_market(sc: Scenario, ctx: _Ctx) -> Iterator[Diagnostic]:
                 if p.units > MAX_COVER_CYCLES * per_cycle:
                     yield ctx.diag(
                         "DS0402", ("steps", i, "choices", c_i, "effects", e_i, "order", "units"),
-                        f"an order of {p.units:g} units is {p.units / per_cycle:.0f} sales cycles of dealer '{d.id}'s demand",
+                        f"an order of {p.units:g} units is {p.units / per_cycle:.0f} sales cycles of demand for dealer '{d.id}'",
                         "check the number (a digit too many?), or order `cover_cycles = …` instead",
                     )
 

@@ -98,7 +98,7 @@ class OrderParams(Strict):
 
 
 class RebateParams(Strict):
-    dealer: Ident
+    dealer: Ident = Field(description="Which dealer gets the rebate.")
     pct: float = Field(ge=0, le=30, description="Rebate in percent of the order value.")
     basis: Literal["volume", "sell_through"] = Field(
         default="volume", description="`volume`: paid on what the dealer buys; `sell_through`: paid on what it sells to end customers."
@@ -106,13 +106,13 @@ class RebateParams(Strict):
 
 
 class PromotionParams(Strict):
-    dealer: Ident
+    dealer: Ident = Field(description="Whose end customers the promotion reaches.")
     lift_pct: float = Field(ge=0, le=200, description="Extra end-customer demand while it runs, in percent.")
     weeks: int = Field(ge=1, le=26, description="How many weeks the promotion runs.")
 
 
 class TrustParams(Strict):
-    dealer: Ident
+    dealer: Ident = Field(description="Whose trust changes.")
     change: float = Field(ge=-100, le=100, description="Points of trust gained (positive) or lost (negative).")
 
 
@@ -122,7 +122,7 @@ class SetParams(Strict):
 
 
 class AddParams(Strict):
-    var: Ident
+    var: Ident = Field(description="A numeric variable declared in `[variables]`.")
     value: float = Field(description="Added to the variable's current value.")
 
 
@@ -221,7 +221,7 @@ class Route(Strict):
 
 
 class DecisionStep(Strict):
-    kind: Literal["decision"] = "decision"
+    kind: Literal["decision"] = Field(default="decision", description="Optional: a step with `choices` is a decision step.")
     id: Ident = Field(description="Unique step id.")
     title: Text | None = Field(default=None, description="Short heading for the step.")
     text: Text = Field(description="The situation the trainee faces.")
@@ -229,17 +229,17 @@ class DecisionStep(Strict):
 
 
 class BranchStep(Strict):
-    kind: Literal["branch"] = "branch"
-    id: Ident
-    title: Text | None = None
+    kind: Literal["branch"] = Field(default="branch", description="Optional: a step with `routes` is a branch step.")
+    id: Ident = Field(description="Unique step id.")
+    title: Text | None = Field(default=None, description="Short heading, shown if the step has a text.")
     text: Text | None = Field(default=None, description="Optional narration shown when the step is passed through.")
     routes: list[Route] = Field(min_length=1, max_length=20, description="Routes tried in order; the last one should have no `when`.")
 
 
 class EndingStep(Strict):
-    kind: Literal["ending"] = "ending"
-    id: Ident
-    title: Text | None = None
+    kind: Literal["ending"] = Field(default="ending", description="Optional: a step with `outcome` is an ending.")
+    id: Ident = Field(description="Unique step id.")
+    title: Text | None = Field(default=None, description="Short heading for the ending.")
     text: Text = Field(description="How the story ends.")
     outcome: Literal["good", "mixed", "bad"] = Field(description="How the ending is judged in the debrief.")
 

@@ -1,0 +1,134 @@
+"""Line breaking that works for Chinese as well as English (no Textual import: pure and testable).
+
+Textual and Rich wrap at spaces only. Chinese has no spaces, so a Chinese paragraph is one long
+"word": after a number or a label it jumps to the next line whole, and when it is folded a line can
+start with a comma. Here a line may break between any two wide (CJK) characters, at spaces, and
+between a Latin word and a CJK character, following the usual rules for Chinese typesetting
+(禁则): closing punctuation never starts a line, opening punctuation never ends one.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+# Never at the start of a line (they stay with the character before them).
+NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～％,.;:?!)]}>%ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
+# Never at the end of a line (they stay with the character after them).
+NO_END = frozenset("（《「『【〔〈“‘([{<")
+
+
+@lru_cache(maxsize=4096)
+def cell_width(ch: str) -> int:
+    """Terminal cells taken by one character (wide East Asian characters take two)."""
+    if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\ufeff":
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    return sum(cell_width(ch) for ch in text)
+
+
+def _atoms(line: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_space) pieces between which a line may break (before gluing)."""
+    atoms: list[tuple[int, int, bool]] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        j = i + 1
+        if ch.isspace():
+            while j < n and line[j].isspace():
+                j += 1
+            atoms.append((i, j, True))
+        elif cell_width(ch) == 2:
+            atoms.append((i, j, False))
+        else:
+            while j < n and not line[j].isspace() and cell_width(line[j]) != 2:
+                j += 1
+            atoms.append((i, j, False))
+        i = j
+    return atoms
+
+
+def _segments(line: str) -> list[tuple[int, int, bool]]:
+    """Atoms glued by the punctuation rules: (start, end, is_space) units that are never split
+    (unless one alone is wider than a line)."""
+    out: list[tuple[int, int, bool]] = []
+    glue_next = False
+    for start, end, space in _atoms(line):
+        text = line[start:end]
+        if space:
+            out.append((start, end, True))
+            glue_next = False
+            continue
+        if out and not out[-1][2] and (glue_next or text[0] in NO_START):
+            out[-1] = (out[-1][0], end, False)
+        else:
+            out.append((start, end, False))
+        glue_next = text[-1] in NO_END
+    return out
+
+
+def break_offsets(line: str, width: int) -> list[int]:
+    """Offsets (code points) in one line of text where a new display line starts, so that no
+    display line is wider than `width` cells. Spaces at a break stay at the end of the line before
+    it (strip them when drawing); indentation at the start of the text is kept."""
+    if width <= 0:
+        return []
+    offsets: list[int] = []
+    used = 0  # cells on the current display line
+    pending = 0  # cells of spaces since the last piece
+    started = False  # the current display line has a piece on it
+
+    def fold(start: int, end: int) -> None:
+        nonlocal used
+        for k in range(start, end):
+            cw = cell_width(line[k])
+            if used and used + cw > width:
+                offsets.append(k)
+                used = 0
+            used += cw
+
+    for start, end, space in _segments(line):
+        if space:
+            pending += text_width(line[start:end])
+            continue
+        w = text_width(line[start:end])
+        if not started:
+            lead = pending if not offsets else 0  # indentation counts on the first line only
+            if lead + w <= width:
+                used = lead + w
+            elif w <= width:
+                if start:
+                    offsets.append(start)
+                used = w
+            else:
+                used = lead if lead < width else 0
+                if not used and start:
+                    offsets.append(start)
+                fold(start, end)
+        elif used + pending + w <= width:
+            used += pending + w
+        elif w <= width:
+            offsets.append(start)
+            used = w
+        else:
+            if used + pending < width:
+                used += pending
+            else:
+                offsets.append(start)
+                used = 0
+            fold(start, end)
+        started = True
+        pending = 0
+    return [o for o in offsets if 0 < o < len(line)]
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` as display lines of at most `width` cells (plain strings; newlines kept)."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        cuts = [0, *break_offsets(line, width), len(line)]
+        lines.extend(line[a:b].rstrip() for a, b in zip(cuts, cuts[1:]))
+    return lines
