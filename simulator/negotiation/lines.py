@@ -35,7 +35,7 @@ LINES: dict[str, dict[str, str]] = {
     "ask_again": {"zh": "这个我刚才已经说过了。", "en": "I've already told you about that."},
     "listen": {"zh": "（对方说了很多：资金压力、库存、下面的分销商……）", "en": "(He talks at length: cash flow, stock, his sub-dealers…)"},
     "listen_again": {"zh": "（他把刚才的话又说了一遍。）", "en": "(He repeats what he said before.)"},
-    "restate_confirmed": {"zh": "对，这{n}条我们已经谈定了。", "en": "Yes, those {n} points are agreed."},
+    "restate_confirmed": {"zh": "对，目前有{n}项我们已经谈定了。", "en": "Yes, we agree on {n} point(s) so far."},
     "restate_nothing": {"zh": "对，这就是我的立场。", "en": "Yes, that's my position."},
     "reluctant": {"zh": "哦？你们好像也不是特别着急。", "en": "Oh? You don't seem in any hurry."},
     "reluctant_late": {"zh": "现在才说不着急？", "en": "Not in a hurry — now?"},
@@ -48,6 +48,7 @@ LINES: dict[str, dict[str, str]] = {
     "authority_again": {"zh": "又要请示领导？", "en": "Checking with your boss again?"},
     "authority_overused": {"zh": "每次都请示，那让你们领导来谈吧。", "en": "If you have to ask every time, send your boss instead."},
     "issue_added": {"zh": "把{issue}也拿出来谈？这倒是个思路。", "en": "Put {issue} on the table too? That's an idea."},
+    "they_add_issue": {"zh": "没有{issue}，这事就没法谈。", "en": "Without {issue} on the table there is nothing to talk about."},
     "no_issue_to_add": {"zh": "还能谈什么？该谈的都在桌上了。", "en": "What else is there? Everything is on the table."},
     "pause": {"zh": "好，休息一下，喝口茶再谈。", "en": "All right, let's take a break and have some tea."},
     "pause_no_deadlock": {"zh": "休息？我们谈得好好的。", "en": "A break? We were doing fine."},
@@ -67,3 +68,54 @@ def render_line(key: str, lang: str, overrides: Mapping[str, Mapping[str, str]] 
     """The line for a situation in 'zh' or 'en'; a scenario's override wins over the default."""
     table = (overrides or {}).get(key) or LINES[key]
     return table[lang].format(**fmt)
+
+# How each trainee move is offered (phase 2 turns these into Session.options() texts).
+MOVE_LABELS: dict[str, dict[str, str]] = {
+    "offer": {"zh": "提出方案（逐项给出条件）", "en": "Make an offer (terms per issue)"},
+    "package": {"zh": "提出交换方案：“如果你们……我们就……”", "en": "Propose a package: “if you…, then we…”"},
+    "accept": {"zh": "接受对方的方案", "en": "Accept their proposal"},
+    "walk_away": {"zh": "结束谈判，离开", "en": "Walk away"},
+    "ask": {"zh": "提问：某一项对他们有多重要？", "en": "Ask how much an issue matters to them"},
+    "listen": {"zh": "认真倾听，让对方把话说完", "en": "Listen; let them finish"},
+    "restate": {"zh": "复述并确认已谈定的条件", "en": "Restate and confirm what is agreed"},
+    "reluctant": {"zh": "表现得不那么着急", "en": "Act reluctant"},
+    "flinch": {"zh": "对这个条件表现出吃惊", "en": "Flinch at the demand"},
+    "say_no": {"zh": "对这个条件说“不”", "en": "Say no to this demand"},
+    "authority": {"zh": "“这个我得请示领导”", "en": "“I have to check with my director”"},
+    "break_deadlock": {"zh": "打破僵局：加一个议题，或者先休息一下", "en": "Break the deadlock: add an issue, or take a break"},
+    "summarise": {"zh": "总结这个方案给对方带来的好处", "en": "Summarise the proposal's benefits for them"},
+    "empathise": {"zh": "表示理解对方的难处", "en": "Show you understand their concerns"},
+    "name_tactic": {"zh": "点破“唱黑白脸”，把两人当作一方", "en": "Name the good-cop/bad-cop act; treat them as one side"},
+}
+
+
+def transcript(events: list[dict], lang: str = "en", overrides: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """A readable account of a negotiation's events (plain mode, docs, debugging). No hidden values."""
+
+    def terms(offer: Mapping[str, object]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in offer.items())
+
+    out: list[str] = []
+    for e in events:
+        kind, d = e["kind"], e["data"]
+        if kind == "nego_bid":
+            who = {"dealer": "THEM", "bad_cop": "BAD COP", "good_cop": "GOOD COP"}[d["voice"]]
+            req = f" [asks: {d['request']}]" if "request" in d else ""
+            say = render_line(d["line"], lang, overrides, issue=d.get("request", ""))
+            out.append(f"R{d['round'] + 1} {who:8s} {terms(d['offer'])}  (ours {d['own_utility']:.3f}){req}  “{say}”")
+        elif kind == "nego_move":
+            if "offer" in d:
+                out.append(f"R{d['round'] + 1} YOU      {d['move']}: {terms(d['offer'])}  (ours {d['own_utility']:.3f})")
+            else:
+                arg = " ".join(str(d[k]) for k in ("how", "issue") if k in d)
+                out.append(f"R{d['round'] + 1} YOU      {d['move']}{' ' + arg if arg else ''}")
+        elif kind == "nego_reply":
+            extra = f" reading={d['reading']:.2f} ({d['level']})" if "reading" in d else ""
+            say = render_line(d["line"], lang, overrides, issue=d.get("issue", ""), n=d.get("n", ""))
+            out.append(f"             → {say}{extra}")
+        elif kind == "nego_deadlock":
+            out.append(f"             ** deadlock: “{render_line('deadlock', lang, overrides)}”")
+        elif kind == "nego_end":
+            deal = f"DEAL at {terms(d['offer'])} (ours {d['own_utility']:.3f})" if d["deal"] else "NO DEAL"
+            out.append(f"END ({d['reason']}, {d['rounds']} rounds): {deal}  “{render_line(d['line'], lang, overrides)}”")
+    return out

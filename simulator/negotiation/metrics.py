@@ -85,9 +85,11 @@ def joint_gain(own: float, theirs: float, r_own: float, r_theirs: float) -> floa
 class ConcessionPattern:
     """The trainee's concessions, in its own utility, in the order made.
 
-    index ∈ [−1, 1]: (shrinking pairs − other pairs) / pairs of consecutive concessions; 0 with
-    fewer than two concessions. equal_large: pairs where both steps are large and the second is
-    not smaller (the pattern that teaches the counterpart to keep pushing).
+    index ∈ [−1, 1]: for each pair of consecutive concessions (s, t), d = (s − t) / max(s, t)
+    (+1 the step vanished, 0 equal, −1 the step grew), averaged with weight max(s, t) so that
+    big steps count more; 0 with fewer than two concessions. Shrinking steps score > 0.
+    equal_large: pairs where both steps are large and the second is not clearly smaller (the
+    pattern that teaches the counterpart to keep pushing).
     """
 
     steps: tuple[float, ...]
@@ -98,14 +100,15 @@ class ConcessionPattern:
 
 
 def concession_pattern(own_offers: Sequence[float]) -> ConcessionPattern:
-    """From the company utilities of the trainee's successive offers."""
+    """From the company utilities of the trainee's successive offers (rises — take-backs — are skipped)."""
     steps = [own_offers[k - 1] - own_offers[k] for k in range(1, len(own_offers))]
     steps = [s for s in steps if s > 1e-9]
     pairs = list(zip(steps, steps[1:]))
-    shrinking = sum(1 for s, t in pairs if t < SHRINK_RATIO * s)
+    weights = [max(s, t) for s, t in pairs]
+    diffs = [(s - t) / max(s, t) for s, t in pairs]
+    index = sum(w * d for w, d in zip(weights, diffs)) / sum(weights) if pairs else 0.0
     equal_large = sum(1 for s, t in pairs if t >= SHRINK_RATIO * s and s >= LARGE_OWN_STEP and t >= LARGE_OWN_STEP)
-    index = (2 * shrinking - len(pairs)) / len(pairs) if pairs else 0.0
-    return ConcessionPattern(tuple(round(s, 6) for s in steps), index, equal_large, steps[0] if steps else 0.0, float(sum(steps)))
+    return ConcessionPattern(tuple(round(s, 6) for s in steps), float(index), equal_large, steps[0] if steps else 0.0, float(sum(steps)))
 
 
 @dataclass(frozen=True)
@@ -128,3 +131,70 @@ class SpaceStats:
         rational = (own[front] >= r_own - EPS) & (theirs[front] >= r_theirs - EPS)
         max_gain = float(gains[rational].max()) if rational.any() else 0.0
         return cls(front, own[front], theirs[front], nash_row, nash, max_gain)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished negotiation, measured. Plain data; `as_dict()` is JSON-ready.
+
+    For no deal, own/their utility are the reservation values (each side keeps its alternative),
+    joint gain is 0 and the distances are measured from that disagreement point.
+    """
+
+    deal: bool
+    reason: str  # accepted_by_trainee | accepted_by_counterpart | trainee_walked | counterpart_walked | deadline
+    outcome: dict | None
+    own_utility: float
+    their_utility: float
+    own_reservation: float
+    their_reservation: float
+    own_rational: bool  # the trainee did not settle below the company's reservation value
+    pareto_distance: float
+    nash_distance: float
+    nash_utilities: tuple[float, float] | None
+    nash_outcome: dict | None
+    joint_gain: float
+    max_joint_gain: float
+    joint_gain_ratio: float
+    rounds: int  # bids the counterpart made (its opening is round 1)
+    concession: ConcessionPattern
+    offers: int
+    unconditional_concessions: int
+    trades: int  # offers that give on some issues and take on others
+    multi_issue_offers: int
+    offers_in_their_zone: float  # share of the trainee's offers worth ≥ the counterpart's reservation value
+    asks: int
+    asks_before_first_offer: int
+    listens: int
+    restates: int  # restatements that confirmed at least one agreed item
+    reopened: int  # agreed items the counterpart later reopened
+    reluctant_early: bool
+    said_no_first: bool
+    accepted_first: bool
+    nibbled: bool
+    flinches: int
+    authority_uses: int
+    deadlocks: int
+    deadlocks_broken: int
+    stubborn_offers: int
+    summarised_before_close: bool
+    empathised: bool
+    good_cop_played: bool
+    good_cop_conceded: int
+    tactic_named: bool
+    tactic_misnamed: int
+    issues_added: tuple[str, ...]
+    satisfaction: float  # the counterpart's satisfaction with the outcome, 0..1 (feeds trust in phase 2)
+    counterpart: dict  # its hidden profile, for the debrief
+    trace: tuple[dict, ...]  # every offer and bid with both utilities, for the debrief
+
+    def as_dict(self) -> dict:
+        from dataclasses import asdict
+
+        d = asdict(self)
+        d["concession"] = asdict(self.concession)
+        d["concession"]["steps"] = list(self.concession.steps)
+        d["nash_utilities"] = list(self.nash_utilities) if self.nash_utilities else None
+        d["issues_added"] = list(self.issues_added)
+        d["trace"] = [dict(t) for t in self.trace]
+        return d

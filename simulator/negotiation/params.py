@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 @dataclass(frozen=True)
 class TacticParams:
     # ---- talk (moves that are not offers)
-    talk_per_round: int = 6  # talk moves allowed between two offers; then only offer / accept / walk away
+    talk_per_round: int = 8  # talk moves allowed between two offers; then only offer / accept / walk away
     # questions and listening  (nego.open_questions, nego.open_listening)
     ask_noise: float = 0.08  # sd of the noisy reading of an issue weight, before openness
     asks_per_issue: int = 2  # each issue can be asked about this often (each ask is an independent reading)
@@ -32,11 +32,12 @@ class TacticParams:
     authority_max: int = 2  # uses beyond this irritate (the authority stops being credible)
     name_tactic_pressure: float = 0.02  # naming good cop / bad cop while it is played  (nego.close_good_cop_bad_cop)
     max_pressure: float = 0.10  # cap on the sum of all pressure
-    # the trainee's concessions as the counterpart perceives them (gain in its utility between two offers)
-    large_step: float = 0.05  # a concession at least this large is "large"
+    # the trainee's concessions as the counterpart perceives them: what the trainee gave up, by its
+    # model of the trainee's utility (so a cheap trade on an issue it values is not a "big concession")
+    large_step: float = 0.08  # a concession at least this large is "large"
     equal_ratio: float = 0.8  # a step ≥ this × the previous step is "not shrinking"
     push_on_factor: float = 0.7  # e ← e × this after a large, not shrinking concession ("they keep giving: push on")
-    large_first: float = 0.15  # a first concession this large also makes the counterpart push on
+    large_first: float = 0.2  # a first concession this large also makes the counterpart push on
     limit_signal_factor: float = 1.15  # e ← e × this after a clearly shrinking step (< half the previous): "near their limit"
     # closing  (nego.close_summarize_benefits, nego.close_empathy)
     summary_bonus: float = 0.02  # the next acceptance threshold is lowered by this after summarising the benefits
@@ -49,9 +50,10 @@ class TacticParams:
     # the very first demand  (nego.open_no_to_first_condition)
     nibble_prob: float = 0.3  # accepting the first demand at once invites a follow-on demand with this probability
     # good cop / bad cop  (nego.close_good_cop_bad_cop)
-    good_cop_steps: int = 2  # grid steps the good cop asks for on the counterpart's most valued issue
+    good_cop_steps: int = 1  # grid steps the good cop asks for on the counterpart's most valued issue
     # bidding
     bid_band: float = 0.03  # the counterpart bids among outcomes within this band above its target utility
+    mirror_prior: float = 2.0  # fixed-pie bias: its first guess of the trainee's weights mirrors its own (counts 1 + this·n·w_own)
     model_learning: float = 1.0  # frequency opponent model: weight added to an issue the trainee kept unchanged
     package_learning: float = 2.0  # … for a package (a trade reveals priorities more clearly)
 

@@ -74,8 +74,8 @@ def draw_luck(spec: NegotiationSpec, rng: np.random.Generator) -> Luck:
 class Perception:
     """How the counterpart read one offer of the trainee."""
 
-    utility: float
-    step: float  # gain for it over the trainee's previous offer (negative: the trainee took something back)
+    utility: float  # the offer's worth to the counterpart
+    step: float  # what the trainee conceded since its previous offer, by the counterpart's model of it
     stubborn: bool
     reaction: str  # "none" | "push_on" | "limit_signal"
     deadlock_started: bool
@@ -100,7 +100,9 @@ class Counterpart:
     def __post_init__(self) -> None:
         self.utility = counterpart_utility(self.spec, self.profile.weights)
         self.params: TacticParams = self.spec.params
-        self.counts = np.ones(len(self.spec.issues))
+        n = len(self.spec.issues)
+        # fixed-pie bias: it first assumes the trainee cares about what it cares about
+        self.counts = 1.0 + self.params.mirror_prior * n * np.asarray(self.profile.weights)
         self.offers: list[Outcome] = []
         self.offer_utils: list[float] = []
         self.prev_step: float | None = None
@@ -148,14 +150,14 @@ class Counterpart:
         ok = theirs >= tau - 1e-12
         if not ok.any():  # tau above what the space allows: its best outcome
             ok = theirs >= theirs.max() - 1e-12
-        lowest = theirs[ok].min()
-        cand = ok & (theirs <= max(tau, lowest) + self.params.bid_band + 1e-12)
-        if self.locked:
-            keep = cand.copy()
+        if self.locked:  # confirmed items stay as agreed while any bid at its target allows it
+            keep = ok.copy()
             for i, v in self.locked.items():
                 keep &= space.idx[:, i] == v
             if keep.any():
-                cand = keep
+                ok = keep
+        lowest = theirs[ok].min()
+        cand = ok & (theirs <= max(tau, lowest) + self.params.bid_band + 1e-12)
         est = self.model().batch(space.idx)
         score = np.where(cand, est + 1e-6 * theirs, -np.inf)
         bid = space.outcome(int(np.argmax(score)))
@@ -198,11 +200,15 @@ class Counterpart:
     # ---------------------------------------------------------------- reading the trainee's offers
 
     def perceive(self, outcome: Outcome, package: bool) -> Perception:
+        """Read one offer: does it give it anything (else: stubborn), and how big a concession was it?
+
+        The size of a concession is what the trainee gave up by its model of the trainee's utility,
+        the gain for itself decides stubbornness.
+        """
         p = self.params
         u = self.utility(outcome)
         first = not self.offers
         best_before = max(self.offer_utils) if self.offer_utils else -1.0
-        step = 0.0 if first else u - self.offer_utils[-1]
         stubborn = (not first) and u <= best_before + p.stubborn_eps
         reaction = "none"
         deadlock_started = False
@@ -214,7 +220,11 @@ class Counterpart:
                 deadlock_started = True
         else:
             self.stubborn_run = 0
-        if not first and step > 1e-9:
+        step = 0.0
+        if not first:
+            model = self.model()
+            step = model(self.offers[-1]) - model(outcome)  # what the trainee gave up, as it sees it
+        if step > 1e-9:
             if self.prev_step is None:
                 if step >= p.large_first:
                     self.e_mult *= p.push_on_factor
