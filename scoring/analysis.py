@@ -17,10 +17,10 @@ import numpy as np
 
 from scoring.analysis_types import GOOD_RESULT, DecisionAnalysis, OptionValue, SessionAnalysis, label_for
 from scoring.rubric import Scorer
-from simulator.diagnostics import DiagnosticError
+from simulator.diagnostics import Diagnostic, DiagnosticError
 from simulator.engine import Session
 from simulator.loader import LoadedScenario
-from simulator.policy import course_choice
+from simulator.policy import course_pick
 from simulator.record import read_log
 from simulator.recorded import scenario_for_log
 from simulator.schema import text_in
@@ -28,41 +28,68 @@ from simulator.schema import text_in
 DEFAULT_ROLLOUTS = 32
 
 
-def _play_out(session: Session) -> Session:
-    while not session.finished:
-        session.choose(course_choice(session))
-    return session
+def play_out_batch(batch: Session) -> list[Session]:
+    """Play a batch of rollouts to the end with the course-following policy.
+
+    Rollouts stay together while they take the same path; a branch that routes them differently,
+    or options that differ between them, splits the batch. Returns the finished batches."""
+    done, todo = [], [batch]
+    while todo:
+        group = todo.pop()
+        if group.split is not None:
+            todo.extend(group.resume_split())
+            continue
+        if group.finished:
+            done.append(group)
+            continue
+        picks: dict[tuple, list[int]] = {}
+        if any(c.when is not None for c in group.step.choices):
+            for row in range(group.rollouts):
+                offered = group.options_at(row)
+                picks.setdefault((tuple(o.id for o in offered), course_pick(group.step, offered)), []).append(row)
+        else:
+            picks[((), course_pick(group.step, group.options()))] = list(range(group.rollouts))
+        for (_, pick), rows in picks.items():
+            part = group if len(picks) == 1 else group.take(rows)
+            part.choose(pick)
+            todo.append(part)
+    return done
+
+
+def _outcomes(finished: list[Session]) -> dict[int, tuple[float, float, float, str]]:
+    """world -> (total, process, results, ending) over the finished batches."""
+    out = {}
+    for group in finished:
+        scorer = next(o for o in group.observers if isinstance(o, Scorer))
+        totals, process, (results, _) = scorer.totals(group), scorer.process(), scorer.results(group)
+        for row, world in enumerate(group.noise.worlds):
+            out[world] = (float(totals[row]), float(process[row]), float(results[row]), group.ending.id)
+    return out
 
 
 def option_values(session: Session, rollouts: int = DEFAULT_ROLLOUTS) -> list[OptionValue]:
-    """The value of every option on offer now, by rollouts in worlds 1..rollouts."""
+    """The value of every option on offer now, by rollouts in worlds 1..rollouts (the same worlds for every option)."""
     values = []
     step = session.step
+    worlds = list(range(1, rollouts + 1))
     for option in session.options():
-        totals, process, results, endings = [], [], [], []
-        for world in range(1, rollouts + 1):
-            fork = session.fork(world)
-            fork.choose(option.id)
-            _play_out(fork)
-            scorer = next(o for o in fork.observers if isinstance(o, Scorer))
-            card = scorer.card or {}
-            totals.append(card.get("total", 0.0))
-            process.append(card.get("process", 0.0))
-            results.append(card.get("results", 0.0))
-            endings.append(fork.ending.id if fork.ending else "")
+        batch = session.fork_batch(worlds)
+        batch.choose(option.id)
+        outcome = _outcomes(play_out_batch(batch))
+        totals = np.array([outcome[w][0] for w in worlds])
+        endings = [outcome[w][3] for w in worlds]
         choice = next(c for c in step.choices if c.id == option.id)
         ending, count = Counter(endings).most_common(1)[0]
-        arr = np.array(totals)
         values.append(
             OptionValue(
                 option=option.id,
                 text_zh=text_in(choice.text, "zh"),
                 text_en=text_in(choice.text, "en"),
-                expected_total=round(float(arr.mean()), 2),
-                expected_process=round(float(np.mean(process)), 2),
-                expected_results=round(float(np.mean(results)), 2),
-                p10=round(float(np.percentile(arr, 10)), 2),
-                p90=round(float(np.percentile(arr, 90)), 2),
+                expected_total=round(float(totals.mean()), 2),
+                expected_process=round(float(np.mean([outcome[w][1] for w in worlds])), 2),
+                expected_results=round(float(np.mean([outcome[w][2] for w in worlds])), 2),
+                p10=round(float(np.percentile(totals, 10)), 2),
+                p90=round(float(np.percentile(totals, 90)), 2),
                 ending=ending,
                 ending_share=round(count / len(endings), 3),
             )
@@ -98,6 +125,14 @@ def analyse_choices(
     for choice in choices:
         if session.finished:
             break
+        if choice not in {o.id for o in session.options()}:
+            raise DiagnosticError(
+                Diagnostic.make(
+                    "DS0507",
+                    f"decision {session.turn + 1}: the recorded choice '{choice}' is not on offer when the session is re-simulated",
+                    "the scenario or dealersim changed since the session was played; `dealersim replay --verify LOG` shows where",
+                )
+            )
         decisions.append(analyse_decision(session, choice, rollouts))
         session.choose(choice)
     scorer = session.observers[0]

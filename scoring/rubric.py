@@ -203,16 +203,23 @@ class Scorer:
         self.card = card
         self._pending.append({"kind": "scorecard", "data": card})
 
-    def fork(self) -> "Scorer":
+    def fork(self, rollouts: int | None = None) -> "Scorer":
+        """A copy for rollouts (keeps no items); with `rollouts`, a single session's scores repeated for a batch."""
+        rows = [0] * rollouts if rollouts is not None else range(self.rollouts)
+        return self.take(rows)
+
+    def take(self, rows) -> "Scorer":
+        rows = list(rows)
         other = copy.copy(self)
-        other.earned = {k: v.copy() for k, v in self.earned.items()}
-        other.possible = {k: v.copy() for k, v in self.possible.items()}
+        other.rollouts = len(rows)
+        other.earned = {k: v[rows] for k, v in self.earned.items()}
+        other.possible = {k: v[rows] for k, v in self.possible.items()}
         other.items = []
         other.keep_items = False
         other._pending = []
         other._new_items = []
-        other._push_checks = list(self._push_checks)
-        other._stockout_weeks = self._stockout_weeks.copy()
+        other._push_checks = [(due, j, mask[rows], turn) for due, j, mask, turn in self._push_checks]
+        other._stockout_weeks = self._stockout_weeks[rows]
         return other
 
     def drain(self) -> list[dict]:

@@ -22,6 +22,7 @@ from simulator.schema import Lang, Scenario, text_in
 from simulator.transcript import describe
 
 LANG = click.Choice(["zh", "en"])
+MODE = click.Choice(["coaching", "exam"])
 
 
 def _catalogue():
@@ -100,17 +101,45 @@ class Group(click.Group):
 
 @click.group(cls=Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--scenarios", "scenario_dirs", multiple=True, type=click.Path(file_okay=False), help="Extra folder of scenarios (repeatable).")
-@click.option("--lang", type=LANG, default=None, help="zh or en (default: from the locale).")
+@click.option("--lang", type=LANG, default=None, help="zh or en (default: from the locale, then as last chosen in the game).")
+@click.option("--mode", type=MODE, default=None, help="coaching (feedback after each decision) or exam (feedback at the end).")
+@click.option("--plain", is_flag=True, help="Line-mode game instead of the full-screen one (automatic when not in a terminal).")
 @click.version_option(package_name="dealersim")
 @click.pass_context
-def cli(ctx: click.Context, scenario_dirs: tuple[str, ...], lang: str | None) -> int:
-    """dealersim — role-play the course's dealer-management situations against a seeded market."""
+def cli(ctx: click.Context, scenario_dirs: tuple[str, ...], lang: str | None, mode: str | None, plain: bool) -> int:
+    """dealersim — role-play the course's dealer-management situations against a seeded market.
+
+    Without a command: the game (full-screen in a terminal, line mode otherwise)."""
     ctx.ensure_object(dict)
     ctx.obj["scenario_dirs"] = scenario_dirs
     ctx.obj["lang"] = lang
+    ctx.obj["mode"] = mode
+    ctx.obj["plain"] = plain
     if ctx.invoked_subcommand is None:
+        if _use_tui(plain):
+            return _run_tui(scenario_dirs=scenario_dirs, lang=lang, mode=mode)
         return _pick_and_play(scenario_dirs, lang or default_lang())
     return 0
+
+
+def _use_tui(plain: bool) -> bool:
+    """The full-screen game, unless line mode was asked for or there is no terminal to draw on."""
+    return not plain and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _run_tui(**options) -> int:
+    """Run the Textual game; afterwards print where the session is and how to continue it."""
+    from simulator.tui.app import DealersimApp, outcome_message
+
+    app = DealersimApp(sessions=sessions_dir(), **options)
+    try:
+        outcome = app.run()
+    finally:
+        app.close_game()
+    message = outcome_message(outcome or app.outcome())
+    if message:
+        click.echo(message)
+    return app.return_code or 0
 
 
 def _pick_and_play(scenario_dirs: tuple[str, ...], lang: Lang) -> int:
@@ -167,14 +196,27 @@ def _interactive(loaded, seed, lang: Lang, name: str, log: str | None) -> int:
 @click.option("--choices", default=None, help="Comma-separated option ids or numbers: play headless.")
 @click.option("--policy", type=click.Choice(POLICIES), default=None, help="Let a policy play headless.")
 @click.option("--plain", is_flag=True, help="Line-mode game (for scripts and screen readers).")
+@click.option("--mode", type=MODE, default=None, help="Full-screen game: coaching (feedback after each decision) or exam.")
 @click.option("--quiet", is_flag=True, help="Headless: print only the log path.")
 @click.pass_context
-def play(ctx, scenario, seed, lang, name, log, choices, policy, plain, quiet) -> int:
-    """Play SCENARIO (a file or a scenario id)."""
-    lang = lang or ctx.obj["lang"] or default_lang()
+def play(ctx, scenario, seed, lang, name, log, choices, policy, plain, mode, quiet) -> int:
+    """Play SCENARIO (a file or a scenario id): full-screen in a terminal, or headless with --choices/--policy."""
+    lang_given = lang or ctx.obj["lang"]
+    lang = lang_given or default_lang()
     loaded = _load(scenario, ctx.obj["scenario_dirs"])
     seed_value: int | str = int(seed) if seed.isdigit() else seed
     if choices is None and policy is None:
+        if _use_tui(plain or ctx.obj["plain"]):
+            seed_given = ctx.get_parameter_source("seed") != click.core.ParameterSource.DEFAULT
+            return _run_tui(
+                scenario_dirs=ctx.obj["scenario_dirs"],
+                lang=lang_given,
+                mode=mode or ctx.obj["mode"],
+                start=loaded,
+                seed=seed_value if seed_given else None,
+                trainee=name or None,
+                log=Path(log) if log else None,
+            )
         return _interactive(loaded, seed_value, lang, name, log)
     recorded = _new_log(loaded, seed_value, lang, name, log)
     try:
@@ -225,10 +267,18 @@ def _print_scorecard(recorded: RecordedSession, quiet: bool) -> None:
 @click.option("--choices", default=None, help="Comma-separated choices to continue with headless.")
 @click.option("--policy", type=click.Choice(POLICIES), default=None)
 @click.option("--scenario", type=click.Path(dir_okay=False), default=None, help="The scenario file, if it has moved.")
+@click.option("--plain", is_flag=True, help="Continue in line mode instead of the full-screen game.")
+@click.option("--mode", type=MODE, default=None, help="Full-screen game: coaching (feedback after each decision) or exam.")
 @click.option("--quiet", is_flag=True)
-def resume(log, choices, policy, scenario, quiet) -> int:
+@click.pass_context
+def resume(ctx, log, choices, policy, scenario, plain, mode, quiet) -> int:
     """Continue an interrupted session exactly where it stopped."""
     recorded = RecordedSession.resume(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles(), observers=session_observers)
+    if choices is None and policy is None and not recorded.session.finished and _use_tui(plain or ctx.obj["plain"]):
+        try:
+            return _run_tui(scenario_dirs=ctx.obj["scenario_dirs"], mode=mode or ctx.obj["mode"], resume=recorded)
+        finally:
+            recorded.close()
     try:
         session = recorded.session
         if not quiet:
@@ -244,6 +294,24 @@ def resume(log, choices, policy, scenario, quiet) -> int:
             _headless(recorded, choices, policy, quiet)
     finally:
         recorded.close()
+    return 0
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: everyone on the network).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--public-url", default=None, help="The address browsers use, if it is not the one they connect to (a proxy).")
+@click.pass_context
+def serve(ctx, host, port, public_url) -> int:
+    """Serve the game to web browsers: one game per visitor, no internet needed."""
+    from simulator.tui.serve import serve as serve_game
+
+    try:
+        serve_game(ctx.obj["scenario_dirs"], sessions_dir(), ctx.obj["lang"], host, port, public_url, mode=ctx.obj["mode"], echo=click.echo)
+    except OSError as err:
+        raise DiagnosticError(
+            Diagnostic.make("DS0603", f"cannot serve on {host}:{port}: {err.strerror or err}", "choose another --port, or stop what is using it")
+        ) from None
     return 0
 
 
@@ -340,6 +408,196 @@ def principles(ctx, lang) -> int:
     for p in cat.principles:
         click.echo(f"{p.id:40} {getattr(p.name, lang)}")
     return 0
+
+
+# ---------------------------------------------------------------- instructor tools: explore, test, new
+
+
+def _seed_list(seed: str, count: int) -> list[int | str]:
+    """SEED, SEED+1, … (a workshop code: CODE, CODE-2, CODE-3, …)."""
+    if seed.isdigit():
+        return [int(seed) + i for i in range(count)]
+    return [seed] + [f"{seed}-{i + 1}" for i in range(1, count)]
+
+
+@cli.command(name="explore")
+@click.argument("scenario")
+@click.option("--seed", default="0", show_default=True, help="The market seed the paths are played with.")
+@click.option("--seeds", "n_seeds", type=click.IntRange(1, 1000), default=1, show_default=True, help="Explore this many seeds: SEED, SEED+1, …")
+@click.option("--max-paths", type=click.IntRange(1, 1_000_000), default=1000, show_default=True, help="Per seed: every path if there are at most this many, else this many random playthroughs.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--graph", type=click.Choice(["mermaid"]), default=None, help="The static branch graph: printed instead of the report, or written to --out as well as it.")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="File to write the --graph to.")
+@click.option("--lang", type=LANG, default=None, help="Language of the step titles in the graph.")
+@click.pass_context
+def explore_cmd(ctx, scenario, seed, n_seeds, max_paths, fmt, graph, out, lang) -> int:
+    """Play every path through SCENARIO (or a seeded sample): coverage, unreached steps, dead ends, endings."""
+    from simulator import explore as explorer
+    from simulator.toml_positions import key_positions
+
+    lang = lang or ctx.obj["lang"] or "en"
+    principles = _principles()
+    path = resolve(scenario, ctx.obj["scenario_dirs"], principles)
+    result = load_scenario(path, principles, tolerate=explorer.PLAYABLE_ERRORS)
+    if not result.ok:
+        raise DiagnosticError(result.diagnostics)
+    loaded = result.loaded
+    if graph and not out:
+        click.echo(explorer.mermaid(loaded.scenario, lang), nl=False)
+        return 0
+    if graph:
+        Path(out).write_text(explorer.mermaid(loaded.scenario, lang), "utf-8")
+    positions = key_positions(path.read_text("utf-8-sig"))
+    report = explorer.explore(loaded, _seed_list(seed, n_seeds), max_paths=max_paths, positions=positions)
+    # the story-graph errors the loader let through, then what playing found (without repeats)
+    seen = {(d.code, d.line) for d in report.diagnostics}
+    static = [d for d in loaded.diagnostics if d.code in explorer.PLAYABLE_ERRORS and (d.code, d.line) not in seen]
+    diags = static + report.diagnostics
+    if fmt == "json":
+        data = report.to_json()
+        data["diagnostics"] = [d.to_json() for d in diags]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for line in explorer.render_text(report):
+            click.echo(line)
+        for d in diags:
+            click.echo(d.render())
+        if graph:
+            click.echo(f"branch graph written to {out}")
+    return 1 if has_errors(diags) else 0
+
+
+@cli.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-q", "--quiet", is_flag=True, help="Print only failures and the summary.")
+def test_cmd(paths, quiet) -> int:
+    """Run playthrough tests (*.test.toml): files, folders, or scenarios next to them (default: scenarios/)."""
+    from simulator.library import shipped_dir
+    from simulator.playtest import load_tests, run_tests, test_files
+
+    if not paths:
+        paths = ("scenarios",) if Path("scenarios").is_dir() else (str(shipped_dir()),)
+    files = test_files(paths)
+    if not files:
+        raise DiagnosticError(Diagnostic.make("DS0001", f"no playthrough tests (*.test.toml) under {', '.join(paths)}", "write one next to the scenario: <name>.test.toml (docs/AUTHORING.md#playthrough-tests)"))
+    principles = _principles()
+    passed = failed = broken = 0
+    for f in files:
+        tests = load_tests(f, principles)
+        for d in tests.diagnostics:
+            click.echo(d.render())
+        if not tests.ok:
+            broken += 1
+            continue
+        for case in run_tests(tests):
+            if case.passed:
+                passed += 1
+                if not quiet:
+                    click.echo(f"PASS {case.file}: {case.name} (seed {case.seed})")
+            else:
+                failed += 1
+                click.echo(f"FAIL {case.file}: {case.name} (seed {case.seed})")
+                for d in case.failures:
+                    click.echo(d.render())
+    summary = f"{passed + failed} test(s): {passed} passed, {failed} failed"
+    if broken:
+        summary += f"; {broken} file(s) could not be run"
+    click.echo(summary)
+    return 1 if failed or broken else 0
+
+
+def _template(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("simulator.data").joinpath("templates", name).read_text("utf-8")
+
+
+def _sanitise_name(name: str) -> str:
+    import re
+
+    clean = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    if clean and not clean[0].isalpha():
+        clean = "s_" + clean
+    return clean[:40].rstrip("_")
+
+
+@cli.command(name="new")
+@click.argument("family")
+@click.argument("name")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None, help="Folder to write to (default: scenarios/FAMILY/).")
+def new_cmd(family, name, out_dir) -> int:
+    """Write a commented bilingual template scenario FAMILY.NAME and its playthrough test."""
+    import os
+    import tomllib
+
+    from simulator.diagnostics import did_you_mean
+    from simulator.schema import FAMILIES
+
+    if family not in FAMILIES:
+        raise DiagnosticError(Diagnostic.make("DS0603", f"unknown family '{family}'{did_you_mean(family, FAMILIES)}", f"families: {', '.join(FAMILIES)}"))
+    clean = _sanitise_name(name)
+    if not clean:
+        raise DiagnosticError(Diagnostic.make("DS0603", f"'{name}' has no letters a–z to make a scenario name from", "use English or pinyin words, e.g. quarter_end or jimo_yahuo"))
+    folder = Path(out_dir) if out_dir else Path("scenarios") / family
+    target, test_target = folder / f"{clean}.toml", folder / f"{clean}.test.toml"
+    for p in (target, test_target):
+        if p.exists():
+            raise DiagnosticError(Diagnostic.make("DS0604", f"{p} already exists; dealersim new never overwrites a file", "choose another NAME, or --out another folder"))
+    families = tomllib.loads(_template("families.toml"))
+    schema_file = Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    schema_line = f"#:schema {Path(os.path.relpath(schema_file, folder.resolve())).as_posix()}\n" if schema_file.is_file() else ""
+    values = {"id": f"{family}.{clean}", "family": family, "name": clean, "path": target.as_posix(), "test_path": test_target.as_posix(), **families[family]}
+    for template, dest, head in (("scenario.toml", target, schema_line), ("scenario.test.toml", test_target, "")):
+        text = _template(template)
+        for key, value in values.items():
+            text = text.replace("{{" + key + "}}", str(value))
+        with open(dest, "x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
+            fh.write(head + text)
+    if clean != name:
+        click.echo(f"name '{name}' written as '{clean}' (lower-case letters, digits and _)")
+    click.echo(f"wrote {target}\nwrote {test_target}")
+    click.echo(f"next: edit it, then `dealersim check --strict {target}` and `dealersim test {test_target}` (guide: docs/AUTHORING.md)")
+    return 0
+
+
+@cli.command(name="debrief")
+@click.argument("log", type=click.Path(dir_okay=False))
+@click.option("--md", "md_path", type=click.Path(dir_okay=False), default=None, help="Write the Markdown report to this file.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="Write the HTML report (one self-contained file, charts inline).")
+@click.option("--lang", type=LANG, default=None, help="Report language (default: the session's).")
+@click.option("--rollouts", type=click.IntRange(0, 10_000), default=32, show_default=True, help="Playouts per option for the per-decision analysis; 0 skips it.")
+@click.option("--scenario", type=click.Path(dir_okay=False), default=None, help="The scenario file, if it has moved.")
+@click.pass_context
+def debrief_cmd(ctx, log, md_path, html_path, lang, rollouts, scenario) -> int:
+    """After-action review of a session LOG: Markdown to stdout, or --md/--html files."""
+    from scoring.report import debrief_html, debrief_markdown, load_debrief, write_report
+
+    def analyse(path: Path, **kwargs):
+        try:
+            from scoring.analysis import analyse_log
+        except ImportError as exc:
+            raise DiagnosticError(Diagnostic.make("DS0900", f"the per-decision analysis is not available: {exc}", "the report is written without it")) from None
+        try:
+            return analyse_log(path, **kwargs)
+        except DiagnosticError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — a bug in the analysis must not cost the instructor the report
+            report = _crash_report(exc)
+            raise DiagnosticError(Diagnostic.make("DS0900", f"the per-decision analysis hit an internal error: {type(exc).__name__}: {exc}",
+                                                  f"the report is written without it; please send {report} to the maintainers")) from None
+
+    d = load_debrief(Path(log), rollouts=rollouts, scenario_path=Path(scenario) if scenario else None, analyse=analyse)
+    _render(d.diagnostics)
+    _render(d.analysis_problem)
+    lang = lang or ctx.obj["lang"] or d.lang
+    if md_path is None and html_path is None:
+        click.echo(debrief_markdown(d, lang), nl=False)
+    for path, render in ((md_path, debrief_markdown), (html_path, debrief_html)):
+        if path is not None:
+            write_report(Path(path), render(d, lang), Path(log))
+            click.echo(t("report_written", lang, path=path))
+    return 1 if d.status == "damaged" or d.analysis_problem else 0
 
 
 def main() -> None:

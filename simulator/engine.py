@@ -18,8 +18,9 @@ import numpy as np
 
 from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from simulator.loader import LoadedScenario
-from simulator.market import Market, MarketState, Noise, stream_key
+from simulator.market import Market, MarketState, Noise, NoiseBatch, stream_key
 from simulator.schema import (
+    MARKET_EFFECT_KINDS,
     BranchStep,
     Choice,
     DecisionStep,
@@ -59,14 +60,16 @@ class Option:
 
 
 class _Context:
-    """What conditions can read: the market's observables, variables and the story so far."""
+    """What conditions can read in rollout `row`: the market's observables, variables and the story so far."""
 
-    def __init__(self, session: "Session"):
+    def __init__(self, session: "Session", row: int = 0):
         self.session = session
-        self.values = session.observe()
+        self.row = row
 
     def value(self, name: str) -> float | bool:
-        return self.values[name]
+        if name.startswith("var."):
+            return self.session.variables[name[4:]]
+        return float(self.session.observe_all()[name][self.row])  # the market is observed only when a condition reads it
 
     def visited(self, step: str) -> bool:
         return step in self.session.last_entered
@@ -86,7 +89,8 @@ class Observer(Protocol):
     def on_week(self, session: "Session", outcome: dict[str, np.ndarray]) -> None: ...
     def on_end(self, session: "Session") -> None: ...
     def drain(self) -> list[Event]: ...
-    def fork(self) -> "Observer": ...
+    def fork(self, rollouts: int | None = None) -> "Observer": ...
+    def take(self, rows: Sequence[int]) -> "Observer": ...
 
 
 class Session:
@@ -116,6 +120,9 @@ class Session:
         self.ending: EndingStep | None = None
         self.events: list[Event] = []
         self.quiet = False  # forks for the analysis's rollouts record no events
+        self._observed: dict[str, np.ndarray] | None = None
+        self._options: list[Option] | None = None
+        self.split: dict[str, list[int]] | None = None  # a batch whose rollouts took different routes (see take)
         self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
         self.observers = list(observers)
         self._enter(self.scenario.first_step)
@@ -134,17 +141,38 @@ class Session:
     def stream_keys(self) -> dict[str, list[int]]:
         return {name: [stream_key(name)] for name in STREAMS}
 
-    def observe(self) -> dict[str, float | bool]:
-        values: dict[str, float | bool] = self.market.observe(self.state)
+    def observe(self, row: int = 0) -> dict[str, float | bool]:
+        """Every state path a condition can read, as of now, for one rollout."""
+        values: dict[str, float | bool] = {name: float(v[row]) for name, v in self.observe_all().items()}
         for name, value in self.variables.items():
             values[f"var.{name}"] = value
         return values
 
+    def observe_all(self) -> dict[str, np.ndarray]:
+        """The market's observables for every rollout (cached until the state changes)."""
+        if self._observed is None:
+            self._observed = self.market.observe_all(self.state)
+        return self._observed
+
+    def _changed(self) -> None:
+        self._observed = None
+        self._options = None
+
+    @property
+    def rollouts(self) -> int:
+        return self.state.rollouts
+
     def options(self) -> list[Option]:
+        """What the trainee can do now (in a batch: what rollout 0 can do; see `options_at`)."""
+        if self._options is None:
+            self._options = self.options_at(0)
+        return list(self._options)
+
+    def options_at(self, row: int) -> list[Option]:
         step = self.step
         if not isinstance(step, DecisionStep) or self.finished:
             return []
-        ctx = _Context(self)
+        ctx = _Context(self, row)
         available = [c for c in step.choices if c.when is None or self.loaded.condition(c.when).evaluate(ctx) is True]
         return [Option(c.id, text_in(c.text, self.lang), i + 1) for i, c in enumerate(available)]
 
@@ -205,36 +233,57 @@ class Session:
 
     def fork(self, world: int) -> "Session":
         """This session with the same past and another world's luck for the weeks to come (quiet: no events)."""
+        return self._copy(self.state.copy(), Noise(self.entropy, self.market.n, world), [o.fork() for o in self.observers])
+
+    def fork_batch(self, worlds: Sequence[int]) -> "Session":
+        """A batch of forks, one rollout per world, run together on the market's batch path.
+
+        Row k agrees bit for bit with `fork(worlds[k])` while the rollouts take the same story path;
+        where they part (a branch routes them differently), `split` says so and `take` separates them."""
+        assert self.rollouts == 1, "fork a single session"
+        n = len(worlds)
+        return self._copy(self.state.repeat(n), NoiseBatch(self.entropy, self.market.n, worlds), [o.fork(rollouts=n) for o in self.observers])
+
+    def take(self, rows: Sequence[int]) -> "Session":
+        """The given rollouts of a batch as a batch of their own."""
+        noise = self.noise
+        worlds = noise.worlds if isinstance(noise, NoiseBatch) else [noise.world]
+        return self._copy(self.state.take(rows), NoiseBatch(self.entropy, self.market.n, [worlds[r] for r in rows]), [o.take(rows) for o in self.observers])
+
+    def _copy(self, state: MarketState, noise, observers: list) -> "Session":
         other = copy.copy(self)
-        other.noise = Noise(self.entropy, self.market.n, world)
-        other.state = self.state.copy()
+        other.noise = noise
+        other.state = state
         other.variables = dict(self.variables)
         other.last_entered = dict(self.last_entered)
         other.chosen = list(self.chosen)
         other.notebook = list(self.notebook)
         other.events = []
         other.quiet = True
-        other.observers = [o.fork() for o in self.observers]
+        other.observers = observers
+        other.split = None
+        other._changed()
         return other
 
+    def resume_split(self) -> list["Session"]:
+        """After a batch split at a branch: one batch per route, each continued to its next decision or ending."""
+        assert self.split is not None
+        parts = []
+        for goto, rows in self.split.items():
+            part = self.take(rows)
+            part._enter(goto)
+            parts.append(part)
+        return parts
+
     def _apply(self, effect) -> None:
+        self._changed()
         kind = effect_kind(effect)
         p = effect_params(effect)
-        s = self.state
-        if kind == "order":
-            j = self.scenario.dealer_index(p.dealer)
-            units = np.array([p.units]) if p.units is not None else self.market.units_for_cover(s, j, p.cover_cycles)
-            done = self.market.order(s, j, units)
-            self._emit("effect", effect="order", dealer=p.dealer, units=float(done[0]), cover_cycles=float(self.market.weeks_of_cover(s)[0, j] / self.market.cycle_weeks))
-        elif kind == "rebate":
-            self._emit("effect", effect="rebate", dealer=p.dealer, pct=p.pct, basis=p.basis)
-        elif kind == "promotion":
-            self.market.promotion(s, self.scenario.dealer_index(p.dealer), p.lift_pct, p.weeks)
-            self._emit("effect", effect="promotion", dealer=p.dealer, lift_pct=p.lift_pct, weeks=p.weeks)
-        elif kind == "trust":
-            j = self.scenario.dealer_index(p.dealer)
-            self.market.change_trust(s, j, p.change)
-            self._emit("effect", effect="trust", dealer=p.dealer, change=p.change, trust=float(s.trust[0, j]))
+        if kind in MARKET_EFFECT_KINDS:
+            # the market carries out every lever (simulator/market.py); the event records what it did
+            result = Market.outcome(self.market.apply(self.state, kind, p))
+            dealer = {"dealer": p.dealer} if hasattr(p, "dealer") else {}
+            self._emit("effect", effect=kind, **dealer, **result)
         elif kind == "set":
             self.variables[p.var] = p.value
             self._emit("effect", effect="set", var=p.var, value=p.value)
@@ -248,30 +297,59 @@ class Session:
             self._emit("effect", effect="note", text=line)
 
     def _simulate(self, weeks: int) -> None:
+        market, ids = self.market, self.market.ids
         for _ in range(weeks):
             week = self.state.week
-            out = self.market.advance(self.state, self.noise.week(week)[None, :, :])
+            z = self.noise.week(week)
+            out = market.advance(self.state, z if z.ndim == 3 else z[None, :, :])
+            self._changed()
             for observer in self.observers:
                 observer.on_week(self, out)
+            if self.quiet:  # the analysis's forks record nothing: skip building the event
+                continue
+            s = self.state
+            cover = market.weeks_of_cover(s)[0]
+            dso = market.dso(s)[0]
+            warnings = sum(market.warnings(s).values())[0]
             dealers = {}
-            cover = self.market.weeks_of_cover(self.state)[0]
-            for j, dealer in enumerate(self.market.ids):
+            for j, dealer in enumerate(ids):
                 dealers[dealer] = {
                     "demand": float(out["demand"][0, j]),
                     "sales": float(out["sales"][0, j]),
                     "lost": float(out["lost"][0, j]),
                     "reorder": float(out["reorder"][0, j]),
-                    "stock": float(self.state.stock[0, j]),
+                    "stock": float(s.stock[0, j]),
                     "weeks_of_cover": float(cover[j]),
-                    "price_index": float(self.state.price_index[0, j]),
-                    "trust": float(self.state.trust[0, j]),
-                    "receivables": float(self.state.receivables[0, j]),
+                    "price_index": float(s.price_index[0, j]),
+                    "trust": float(s.trust[0, j]),
+                    "receivables": float(s.receivables[0, j]),
+                    "overdue": float(s.due[0, j]),
+                    "dso": float(dso[j]),
+                    "warnings": int(warnings[j]),
+                    "competitor_share": float(s.competitor_share[0, j]),
+                    "grey_sales": float(out["grey_sales"][0, j]),
+                    "diverted": float(out["diverted"][0, j]),
                 }
-            self._emit("week", week=week + 1, dealers=dealers)
+            diversions = [
+                {
+                    "from": dealer,
+                    "to": ids[int(out["victim"][0, j])],
+                    "units": float(out["diverted"][0, j]),
+                    "detected": bool(out["detected"][0, j] > 0),
+                }
+                for j, dealer in enumerate(ids)
+                if out["victim"][0, j] >= 0
+            ]
+            self._emit("week", week=week + 1, dealers=dealers, diversions=diversions)
+
+    def _route(self, step: BranchStep, row: int):
+        ctx = _Context(self, row)
+        return next(r for r in step.routes if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
 
     def _enter(self, step_id: str) -> None:
         for _ in range(MAX_PASS_THROUGH):
             self.step_id = step_id
+            self._options = None
             self.last_entered[step_id] = self.turn
             step = self.scenario.step(step_id)
             self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
@@ -283,8 +361,13 @@ class Session:
                 return
             if isinstance(step, DecisionStep):
                 return
-            ctx = _Context(self)
-            route = next(r for r in step.routes if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
+            routes = [self._route(step, row) for row in range(self.rollouts)]
+            if any(r is not routes[0] for r in routes):
+                self.split = {}
+                for row, r in enumerate(routes):
+                    self.split.setdefault(r.goto, []).append(row)
+                return
+            route = routes[0]
             self._emit("route", step=step_id, to=route.goto, when=route.when or "")
             step_id = route.goto
         raise DiagnosticError(

@@ -19,7 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 from simulator.diagnostics import Diagnostic, did_you_mean, has_errors, sort_key
 from simulator.expr import Condition, Scope, compile_condition
-from simulator.market import Market
+from simulator.market import Market, market_problems
+from simulator.market import territories as market_territories
 from simulator.schema import (
     EFFECT_KINDS,
     SCHEMA_VERSION,
@@ -306,7 +307,7 @@ def _schema_diagnostic(e: dict, loc: Loc, labels: list[str], ctx: _Ctx) -> Diagn
         hint = f"allowed here: {', '.join(allowed)}" if allowed else "remove it"
         return ctx.diag("DS0101", loc, f"unknown field '{key}' in {_where(loc[:-1])}{did_you_mean(key, allowed)}", hint)
     if etype == "missing":
-        return ctx.diag("DS0102", loc[:-1], f"{_where(loc[:-1])} needs '{loc[-1]}'", f"add `{loc[-1]} = …` (see docs/FORMAT.md)")
+        return ctx.diag("DS0102", loc[:-1], f"{_where(loc[:-1])} needs '{loc[-1]}'", _missing_hint(loc, ctx))
     if etype == "union_tag_invalid" or etype == "union_tag_not_found":
         if loc and "effects" in loc[-3:-1] or (len(loc) >= 2 and loc[-2] == "effects"):
             keys = list(value) if isinstance(value, dict) else []
@@ -343,7 +344,32 @@ def _schema_diagnostic(e: dict, loc: Loc, labels: list[str], ctx: _Ctx) -> Diagn
         if etype == "int_type" and isinstance(value, float):
             hint = "use a whole number, e.g. 4 instead of 4.0 or 4.5"
         return ctx.diag("DS0103", loc, f"{where} must be {want}, not {_describe(value)}", hint)
-    return ctx.diag("DS0109", loc, f"{where}: {e['msg']}", "see docs/FORMAT.md")
+    return ctx.diag("DS0109", loc, f"{where}: {e['msg'].removeprefix('Value error, ')}", "see docs/FORMAT.md")
+
+
+def _missing_hint(loc: Loc, ctx: _Ctx) -> str:
+    """How to write the missing key: `[market]` and `[[steps]]` are tables, not `key = …`."""
+    model = _model_at(loc[:-1], ctx.data, ctx.root)
+    field = model.model_fields.get(str(loc[-1])) if model else None
+    if field is None and model:
+        field = next((f for f in model.model_fields.values() if f.alias == loc[-1]), None)
+    ann = _pick(field.annotation, None) if field else None
+    dotted = ".".join(str(p) for p in loc)
+    if not any(isinstance(p, int) for p in loc):
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            return f"add a `[{dotted}]` table (see docs/FORMAT.md)"
+        if get_origin(ann) is list and _holds_tables(get_args(ann)[0]):
+            return f"add `[[{dotted}]]` tables, one per item (see docs/FORMAT.md)"
+    return f"add `{loc[-1]} = …` (see docs/FORMAT.md)"
+
+
+def _holds_tables(annotation: Any) -> bool:
+    """Whether the items of a list are tables (models), possibly one of several kinds."""
+    if get_origin(annotation) is Annotated:
+        return _holds_tables(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_holds_tables(a) for a in get_args(annotation))
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _is_text_field(loc: Loc, ctx: _Ctx) -> bool:
@@ -476,6 +502,16 @@ def _check_effect(effect, loc: Loc, sc: Scenario, ctx: _Ctx, diags: list[Diagnos
             diags.append(ctx.diag("DS0103", ploc + ("value",), f"variable '{p.var}' was declared as {'true/false' if isinstance(sc.variables[p.var], bool) else 'a number'}; this sets {_describe(p.value)}", "keep each variable's type the same"))
     if kind == "note" and isinstance(p, str):
         diags.append(_one_language(ctx, ploc))
+    # ---- market levers (simulator/market.py owns their meaning; docs/FORMAT.md, Effects) ----
+    if kind == "buy_back" and p.units is not None and p.cover_cycles is not None:
+        diags.append(ctx.diag("DS0109", ploc, "a buy-back takes at most one of `units` or `cover_cycles`", "write `units = 200` or `cover_cycles = 1.5`"))
+    elif kind == "buy_back" and p.source == "market" and p.cover_cycles is not None:
+        diags.append(ctx.diag("DS0109", ploc + ("cover_cycles",), "a market buy-back counts diverted units, not cover", "write `units = …`, or leave it out to buy up all diverted goods in the territory"))
+    if kind in ("credit_terms", "channel_policy") and not (p.model_fields_set - {"dealer"}):
+        diags.append(ctx.diag("DS0109", ploc, f"this `{kind}` effect changes nothing", "give at least one of its fields (docs/FORMAT.md, Effects)"))
+    if kind == "territory_change" and p.territory not in (known := market_territories(sc.market)):
+        diags.append(ctx.diag("DS0401", ploc + ("territory",), f"unknown territory '{p.territory}'{did_you_mean(p.territory, known)}", f"territories in this market: {', '.join(known)}; name a new one in `[[market.transport]]`"))
+    # ---- end market levers ----
 
 
 def _one_language(ctx: _Ctx, loc: Loc) -> Diagnostic:
@@ -528,6 +564,8 @@ JUMPY_CV = 0.5
 
 def _check_market(sc: Scenario, ctx: _Ctx) -> Iterator[Diagnostic]:
     """DS0401/DS0402: market parameters each in range but implausible together."""
+    for loc, code, message, hint in market_problems(sc.market):  # transport table, price floor (simulator/market.py)
+        yield ctx.diag(code, loc, message, hint)
     cycle = sc.market.weeks_per_cycle
     dealers = {d.id: d for d in sc.market.dealers}
     for i, d in enumerate(sc.market.dealers):

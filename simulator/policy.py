@@ -14,12 +14,14 @@ Policy = Callable[[Session], str]
 POLICIES = ("first", "random", "course")
 
 
-def course_choice(session: Session) -> str:
-    """The course-following pick: the option on offer whose principle tags add up highest (first on ties)."""
-    options = session.options()
-    step = session.step
+def course_pick(step, options) -> str:
+    """The course-following pick among `options`: the one whose principle tags add up highest (first on ties)."""
     weights = {c.id: sum(c.principles.values()) for c in step.choices}
     return max(options, key=lambda o: (weights[o.id], -o.number)).id
+
+
+def course_choice(session: Session) -> str:
+    return course_pick(session.step, session.options())
 
 
 def make_policy(name: str, entropy: int) -> Policy:

@@ -51,10 +51,11 @@ def text_in(text: str | LocalText | None, lang: Lang) -> str:
 
 
 # ---------------------------------------------------------------- market parameters
+# How the market uses each number, with its equation and anchor: docs/MODEL.md.
 
 
 class Demand(Strict):
-    mean: float = Field(gt=0, le=1_000_000, description="Expected sell-through per week, in units.")
+    mean: float = Field(gt=0, le=1_000_000, description="Expected sell-through per week, in units, at the dealer's normal price and the competitor's starting share.")
     cv: float = Field(default=0.25, ge=0, le=2, description="Coefficient of variation of weekly demand (lognormal noise).")
     season: list[Annotated[float, Field(gt=0, le=10)]] = Field(
         default_factory=list,
@@ -70,19 +71,81 @@ class Dealer(Strict):
     demand: Demand = Field(description="The dealer's weekly end-customer demand.")
     stock: float = Field(ge=0, le=10_000_000, description="Units in the dealer's warehouse at the start.")
     trust: float = Field(default=50, ge=0, le=100, description="The dealer's trust in us and our rep, 0–100.")
-    price_index: float = Field(default=1.0, gt=0, le=3, description="The dealer's selling price relative to the list price (1.0 = list).")
-    margin_pct: float = Field(default=15, ge=0, le=80, description="The dealer's gross margin at list price, in percent.")
-    credit_limit: float = Field(default=0, ge=0, le=1e9, description="Credit limit in units' worth of goods (0 = cash only).")
-    receivables: float = Field(default=0, ge=0, le=1e9, description="What the dealer owes us at the start, in units' worth.")
+    price_index: float = Field(
+        default=1.0, ge=0.2, le=3,
+        description="The dealer's normal selling price relative to the list price (1.0 = list); its price returns here when stock is healthy.",
+    )
+    margin_pct: float = Field(default=15, ge=0, le=80, description="The dealer's gross margin at list price, in percent; its cost is list × (1 − margin).")
+    credit_limit: float | None = Field(
+        default=None, ge=0, le=1e9,
+        description="Credit limit in units' worth of goods: the dealer's own reorders are held to what fits under it. Leave it out for no limit.",
+    )
+    receivables: float = Field(default=0, ge=0, le=1e9, description="What the dealer owes us at the start, in units' worth (one unit's worth = our price for one unit).")
+    payment_days: int = Field(default=30, ge=0, le=90, description="Payment terms in days: each delivery falls due this long after it is invoiced (rounded to whole weeks).")
     adjust_weeks: float = Field(
         default=2.0, ge=0.5, le=26,
         description="Stock adjustment time of the dealer's own reorder rule (Sterman's anchoring and adjustment): smaller reacts faster.",
     )
+    target_cover_cycles: float = Field(
+        default=1.5, ge=0.25, le=10,
+        description="The stock the dealer's own reorders aim for, in sales cycles of its forecast (1.5 = the course's safety stock).",
+    )
+    competitor_share: float = Field(
+        default=0.2, ge=0, le=0.9,
+        description="The competitor's share of this territory's demand at the start; stock-outs hand it more, and it drifts back slowly.",
+    )
+    target_pressure: float | None = Field(
+        default=None, ge=0, le=1,
+        description="How hard this dealer is pressed to hit purchase targets, 0–1 (drives diversion); leave it out to use the market's `target_pressure`.",
+    )
+    rebate_pct: float = Field(default=0, ge=0, le=30, description="A rebate the dealer already has at the start, in percent (see `rebate_basis`).")
+    rebate_basis: Literal["volume", "sell_through"] = Field(
+        default="volume", description="Basis of the starting rebate: `volume` (on purchases) or `sell_through` (on sales to end customers)."
+    )
+
+
+class TransportCost(Strict):
+    between: list[Ident] = Field(min_length=2, max_length=2, description="Two territory ids; the cost applies in both directions.")
+    cost: float = Field(ge=0, le=1, description="Cost of moving one unit between them, as a share of the list price (0.05 = 5% of list).")
 
 
 class Market(Strict):
     weeks_per_cycle: int = Field(default=2, ge=1, le=13, description="Length of one sales (replenishment) cycle in weeks; safety stock is 1.5 cycles.")
     dealers: list[Dealer] = Field(min_length=1, max_length=12, description="The dealers in this scenario.")
+    transport_cost: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Cost of moving one unit from one territory to another, as a share of the list price, for pairs not listed in `transport`.",
+    )
+    transport: list[TransportCost] = Field(
+        default_factory=list, max_length=66, description="Transport costs for particular pairs of territories (both directions)."
+    )
+    detection: float = Field(
+        default=0.3, ge=0, le=1,
+        description="Chance that a diversion incident is traced to its source (coded products, inspectors), 0–1.",
+    )
+    enforcement: float = Field(
+        default=0.5, ge=0, le=1,
+        description="How credibly the company penalises proven diversion at the start, 0–1; it rises when you penalise proven cases and falls while they stay open.",
+    )
+    fine: float = Field(
+        default=0.1, ge=0, le=2,
+        description="The contract's fine per diverted unit, as a share of the list price; dealers weigh it by the chance of being caught and penalised.",
+    )
+    target_pressure: float = Field(
+        default=0.3, ge=0, le=1,
+        description="How hard dealers are pressed to hit purchase targets, 0 (none) to 1 (quarter-end squeeze); raises diversion.",
+    )
+    price_floor: float = Field(
+        default=0.95, ge=0.5, le=1.5,
+        description="The channel's minimum resale price relative to list; a dealer selling below it lights the price warning sign.",
+    )
+    dso_warning_days: float = Field(
+        default=45, ge=7, le=365, description="Days sales outstanding above which a dealer lights the DSO warning sign."
+    )
+    price_elasticity: float = Field(
+        default=0.0, ge=0, le=4,
+        description="How strongly end-customer demand answers the dealer's price: demand × (price ÷ normal price)^−elasticity. 0 (the default): demand does not depend on price, so a week's demand is the same whatever the trainee chose.",
+    )
 
 
 # ---------------------------------------------------------------- effects
@@ -99,10 +162,17 @@ class OrderParams(Strict):
 
 class RebateParams(Strict):
     dealer: Ident = Field(description="Which dealer gets the rebate.")
-    pct: float = Field(ge=0, le=30, description="Rebate in percent of the order value.")
+    pct: float = Field(ge=0, le=30, description="Rebate in percent of the order value; 0 withdraws a rebate on this basis.")
     basis: Literal["volume", "sell_through"] = Field(
-        default="volume", description="`volume`: paid on what the dealer buys; `sell_through`: paid on what it sells to end customers."
+        default="volume", description="`volume`: paid on what the dealer buys (lowers its break-even price, feeds diversion); `sell_through`: paid on what it sells to end customers in its own territory."
     )
+    weeks: int = Field(default=13, ge=1, le=52, description="How many weeks the rebate runs (13 = a quarter).")
+
+
+class PriceSupportParams(Strict):
+    dealer: Ident = Field(description="Which dealer gets the support.")
+    pct: float = Field(gt=0, le=30, description="Credit per unit the dealer sells, in percent of the list price, so it can hold its price.")
+    weeks: int = Field(ge=1, le=26, description="How many weeks the support runs.")
 
 
 class PromotionParams(Strict):
@@ -111,9 +181,73 @@ class PromotionParams(Strict):
     weeks: int = Field(ge=1, le=26, description="How many weeks the promotion runs.")
 
 
-class TrustParams(Strict):
-    dealer: Ident = Field(description="Whose trust changes.")
-    change: float = Field(ge=-100, le=100, description="Points of trust gained (positive) or lost (negative).")
+class BuyBackParams(Strict):
+    dealer: Ident = Field(description="From whose warehouse (or, with `source = \"market\"`, from whose territory) we buy goods back.")
+    source: Literal["warehouse", "market"] = Field(
+        default="warehouse",
+        description="`warehouse`: take back the dealer's own stock; `market`: buy up diverted goods found in the dealer's territory (stops the spread).",
+    )
+    units: float | None = Field(default=None, ge=0, le=10_000_000, description="Buy back this many units (at most what is there)…")
+    cover_cycles: float | None = Field(
+        default=None, ge=0, le=20, description="…or (warehouse only) buy back down to this many sales cycles of cover. With neither, a market buy-back takes all diverted goods.",
+    )
+
+
+class VisitParams(Strict):
+    dealer: Ident = Field(description="The dealer you visit (a service contact: builds trust, more after a long gap).")
+
+
+class TrainingParams(Strict):
+    dealer: Ident = Field(description="The dealer whose sales team you train.")
+    lift_pct: float = Field(default=5, ge=0, le=30, description="Lasting rise in the dealer's sell-through, in percent (capability; capped at +50% in all).")
+
+
+class CreditTermsParams(Strict):
+    dealer: Ident = Field(description="The dealer whose terms change.")
+    payment_days: int | None = Field(default=None, ge=0, le=90, description="New payment terms in days (future deliveries).")
+    credit_limit: float | None = Field(default=None, ge=0, le=1e9, description="New credit limit in units' worth (the dealer's own reorders stay under it).")
+    early_payment_discount_pct: float | None = Field(
+        default=None, ge=0, le=10, description="Cash discount for paying before the due date, in percent; 0 withdraws it.",
+    )
+
+
+class FineParams(Strict):
+    dealer: Ident = Field(description="The dealer penalised for diversion.")
+    per_unit: float | None = Field(
+        default=None, ge=0, le=2,
+        description="Fine per diverted unit on record against the dealer, as a share of list price; leave it out for the market's `fine`.",
+    )
+    forfeit_rebate: bool = Field(default=False, description="Also deduct the rebate: cancel the dealer's rebates and claw back what it has earned so far.")
+
+
+class WarningParams(Strict):
+    dealer: Ident = Field(description="The dealer who receives a formal written warning (rectification memo).")
+
+
+class TerminateParams(Strict):
+    dealer: Ident = Field(description="The dealer whose contract ends: we take back its stock and the competitor takes its territory.")
+
+
+class TerritoryParams(Strict):
+    dealer: Ident = Field(description="The dealer whose territory is redrawn.")
+    territory: Ident = Field(description="Its new territory: one named by a dealer or in `market.transport`.")
+
+
+class CompensateParams(Strict):
+    dealer: Ident = Field(description="The dealer compensated (usually the victim of diversion).")
+    amount: float = Field(ge=0, le=1e7, description="Credit in units' worth of goods.")
+
+
+class PromiseParams(Strict):
+    dealer: Ident = Field(description="The dealer to whom a promise was made.")
+    kept: bool = Field(description="true: the promise was kept on time; false: it was broken (costs about three times what keeping one earns).")
+
+
+class ChannelPolicyParams(Strict):
+    detection: float | None = Field(default=None, ge=0, le=1, description="New chance of tracing a diversion to its source (e.g. after coding products).")
+    enforcement: float | None = Field(default=None, ge=0, le=1, description="New enforcement credibility, 0–1 (e.g. after announcing penalties channel-wide).")
+    fine: float | None = Field(default=None, ge=0, le=2, description="New contract fine per diverted unit, as a share of list price.")
+    target_pressure: float | None = Field(default=None, ge=0, le=1, description="New target pressure on every dealer, 0–1 (e.g. after setting realistic targets).")
 
 
 class SetParams(Strict):
@@ -126,16 +260,69 @@ class AddParams(Strict):
     value: float = Field(description="Added to the variable's current value.")
 
 
+class TrustParams(Strict):
+    dealer: Ident = Field(description="Whose trust changes.")
+    change: float = Field(ge=-100, le=100, description="Points of trust gained (positive) or lost (negative), applied as written.")
+
+
 class OrderEffect(Strict):
     order: OrderParams = Field(description="The dealer buys stock from us (sell-in).")
 
 
 class RebateEffect(Strict):
-    rebate: RebateParams = Field(description="A rebate for the dealer.")
+    rebate: RebateParams = Field(description="A rebate for the dealer, on volume or on sell-through.")
+
+
+class PriceSupportEffect(Strict):
+    price_support: PriceSupportParams = Field(description="A per-unit credit that lets the dealer hold its price while it clears stock.")
 
 
 class PromotionEffect(Strict):
     promotion: PromotionParams = Field(description="A consumer promotion that lifts the dealer's sell-through.")
+
+
+class BuyBackEffect(Strict):
+    buy_back: BuyBackParams = Field(description="We buy goods back: the dealer's overstock, or diverted goods in its territory.")
+
+
+class VisitEffect(Strict):
+    visit: VisitParams = Field(description="A visit to the dealer.")
+
+
+class TrainingEffect(Strict):
+    training: TrainingParams = Field(description="Training for the dealer's sales team (teach to fish).")
+
+
+class CreditTermsEffect(Strict):
+    credit_terms: CreditTermsParams = Field(description="New payment terms, credit limit or early-payment discount for the dealer.")
+
+
+class FineEffect(Strict):
+    fine: FineParams = Field(description="Fine a dealer for diversion (and optionally deduct its rebate).")
+
+
+class WarningEffect(Strict):
+    warning: WarningParams = Field(description="A formal written warning for diversion.")
+
+
+class TerminateEffect(Strict):
+    terminate: TerminateParams = Field(description="End the dealer's contract.")
+
+
+class TerritoryEffect(Strict):
+    territory_change: TerritoryParams = Field(description="Redraw a dealer's territory: move it to another territory.")
+
+
+class CompensateEffect(Strict):
+    compensate: CompensateParams = Field(description="Compensate a dealer, e.g. the victim of diversion.")
+
+
+class PromiseEffect(Strict):
+    promise: PromiseParams = Field(description="A promise to the dealer was kept or broken.")
+
+
+class ChannelPolicyEffect(Strict):
+    channel_policy: ChannelPolicyParams = Field(description="Change a channel-wide policy: detection, enforcement, fine or target pressure.")
 
 
 class TrustEffect(Strict):
@@ -154,7 +341,12 @@ class NoteEffect(Strict):
     note: Text = Field(description="A line added to the trainee's notebook (what they have learned).")
 
 
-EFFECT_KINDS = ("order", "rebate", "promotion", "trust", "set", "add", "note")
+EFFECT_KINDS = (
+    "order", "rebate", "price_support", "promotion", "buy_back", "visit", "training", "credit_terms",
+    "fine", "warning", "terminate", "territory_change", "compensate", "promise", "channel_policy",
+    "trust", "set", "add", "note",
+)
+MARKET_EFFECT_KINDS = EFFECT_KINDS[:-3]  # the ones `simulator.market.Market.apply` carries out
 
 
 def _effect_kind(value: Any) -> str | None:
@@ -173,7 +365,19 @@ Effect = Annotated[
     Union[
         Annotated[OrderEffect, Tag("order")],
         Annotated[RebateEffect, Tag("rebate")],
+        Annotated[PriceSupportEffect, Tag("price_support")],
         Annotated[PromotionEffect, Tag("promotion")],
+        Annotated[BuyBackEffect, Tag("buy_back")],
+        Annotated[VisitEffect, Tag("visit")],
+        Annotated[TrainingEffect, Tag("training")],
+        Annotated[CreditTermsEffect, Tag("credit_terms")],
+        Annotated[FineEffect, Tag("fine")],
+        Annotated[WarningEffect, Tag("warning")],
+        Annotated[TerminateEffect, Tag("terminate")],
+        Annotated[TerritoryEffect, Tag("territory_change")],
+        Annotated[CompensateEffect, Tag("compensate")],
+        Annotated[PromiseEffect, Tag("promise")],
+        Annotated[ChannelPolicyEffect, Tag("channel_policy")],
         Annotated[TrustEffect, Tag("trust")],
         Annotated[SetEffect, Tag("set")],
         Annotated[AddEffect, Tag("add")],

@@ -47,9 +47,9 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
             return [t(key, lang, dealer=who(d["dealer"]), change=_num(change))]
         if effect == "note":
             return [f"✎ {d['text']}"]
-        return []
+        return _market_effect(effect, d, lang, who)
     if kind == "week" and weeks:
-        return [
+        return _week_lines(d, lang, who) + [
             t(
                 "week_line",
                 lang,
@@ -67,3 +67,66 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
     if kind == "ending":
         return [t("ending", lang, title=t(f"outcome_{d['outcome']}", lang))]
     return []
+
+
+def _pct(x: float) -> str:
+    return f"{x:g}"
+
+
+def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who) -> list[str]:
+    """Lines for the market's levers (simulator/market.py); unknown effects show nothing."""
+    dealer = who(d["dealer"]) if "dealer" in d else ""
+    if effect == "price_support":
+        return [t("effect_price_support", lang, dealer=dealer, pct=_pct(d["pct"]), weeks=d["weeks"])]
+    if effect == "buy_back":
+        if d.get("source") == "market":
+            return [t("effect_buy_back_market", lang, dealer=dealer, units=_num(d["units"]))]
+        return [t("effect_buy_back_warehouse", lang, dealer=dealer, units=_num(d["units"]), cover=_num(d["cover_cycles"], 1))]
+    if effect == "visit":
+        return [t("effect_visit", lang, dealer=dealer, stock=_num(d["stock"]), cover=_num(d["cover_cycles"], 1))]
+    if effect == "training":
+        return [t("effect_training", lang, dealer=dealer, lift=_pct(d["lift_pct"]))]
+    if effect == "credit_terms":
+        parts = []
+        if "payment_days" in d:
+            parts.append(t("credit_terms_days", lang, days=d["payment_days"]))
+        if "credit_limit" in d:
+            parts.append(t("credit_terms_limit", lang, limit=_num(d["credit_limit"])))
+        if "early_payment_discount_pct" in d:
+            parts.append(t("credit_terms_discount", lang, pct=_pct(d["early_payment_discount_pct"])))
+        return [t("effect_credit_terms", lang, dealer=dealer, terms=_sep(lang).join(parts))]
+    if effect in ("fine", "warning"):
+        if not d.get("evidence"):
+            lines = [t(f"effect_{effect}_no_evidence", lang, dealer=dealer)]
+        elif effect == "fine":
+            lines = [t("effect_fine", lang, dealer=dealer, amount=_num(d["amount"]), cases=_num(d["cases"]))]
+        else:
+            lines = [t("effect_warning", lang, dealer=dealer, cases=_num(d["cases"]))]
+        if d.get("rebate_clawback"):
+            lines.append(t("effect_rebate_clawback", lang, dealer=dealer, amount=_num(d["rebate_clawback"])))
+        return lines
+    if effect == "terminate":
+        return [t("effect_terminate", lang, dealer=dealer, units=_num(d["stock_returned"]))]
+    if effect == "territory_change":
+        return [t("effect_territory_change", lang, dealer=dealer, territory=d["territory"])]
+    if effect == "compensate":
+        return [t("effect_compensate", lang, dealer=dealer, amount=_num(d["amount"]))]
+    if effect == "promise":
+        return [t("effect_promise_kept" if d["kept"] else "effect_promise_broken", lang, dealer=dealer)]
+    if effect == "channel_policy":
+        changes = [t(f"policy_{k}", lang, pct=_pct(round(100 * d[k], 1))) for k in ("detection", "enforcement", "fine", "target_pressure") if k in d]
+        return [t("effect_channel_policy", lang, changes=_sep(lang).join(changes))]
+    return []
+
+
+def _week_lines(d: Mapping[str, Any], lang: Lang, who) -> list[str]:
+    """Diversion incidents of a market week: the source only when batch codes traced it."""
+    lines = []
+    for inc in d.get("diversions", []):
+        key = "week_diversion_traced" if inc["detected"] else "week_diversion_untraced"
+        lines.append(t(key, lang, week=d["week"], source=who(inc["from"]), victim=who(inc["to"]), units=_num(inc["units"])))
+    return lines
+
+
+def _sep(lang: Lang) -> str:
+    return "，" if lang == "zh" else ", "

@@ -90,3 +90,35 @@ def test_unlucky_course_follower_beats_lucky_rule_breaker_on_process_and_accurac
     acc_u = analyse_choices(loaded, unlucky, "en", chosen_u, rollouts=6).accuracy
     acc_l = analyse_choices(loaded, lucky, "en", chosen_l, rollouts=6).accuracy
     assert acc_u > acc_l + 20
+
+
+def test_batch_rollouts_equal_single_forks_bit_for_bit():
+    """Each row of the batched rollouts scores exactly like a single session forked into that world."""
+    from scoring.analysis import _outcomes, play_out_batch
+    from simulator.policy import course_choice
+
+    loaded = load_scenario(QUARTER_END).loaded
+    session = Session(loaded, 3, "en", observers=session_observers(loaded))
+    session.choose("yes_boss")
+    worlds = list(range(1, 13))
+    for option in [o.id for o in session.options()]:
+        batch = session.fork_batch(worlds)
+        batch.choose(option)
+        batched = _outcomes(play_out_batch(batch))
+        for world in worlds:
+            single = session.fork(world)
+            single.choose(option)
+            while not single.finished:
+                single.choose(course_choice(single))
+            scorer = single.observers[0]
+            assert batched[world][0] == float(scorer.totals(single)[0])
+            assert batched[world][3] == single.ending.id
+
+
+def test_analysis_of_a_log_that_no_longer_replays_is_a_diagnostic(known_best):
+    from simulator.diagnostics import DiagnosticError
+
+    with pytest.raises(DiagnosticError) as err:
+        analyse_choices(known_best, 1, "en", ["top_up", "no_such_choice"], rollouts=4)
+    assert err.value.diagnostics[0].code == "DS0507"
+    assert "decision 2" in err.value.diagnostics[0].message

@@ -1,4 +1,4 @@
-"""Line breaking that works for Chinese as well as English (no Textual import: pure and testable).
+"""Line breaking that works for Chinese as well as English (pure and testable: Rich's cell widths, no Textual).
 
 Textual and Rich wrap at spaces only. Chinese has no spaces, so a Chinese paragraph is one long
 "word": after a number or a label it jumps to the next line whole, and when it is folded a line can
@@ -9,8 +9,9 @@ between a Latin word and a CJK character, following the usual rules for Chinese 
 
 from __future__ import annotations
 
-import unicodedata
-from functools import lru_cache
+from collections.abc import Sequence
+
+from rich.cells import get_character_cell_size
 
 # Never at the start of a line (they stay with the character before them).
 NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·～％,.;:?!)]}>%ー々ぁぃぅぇぉっゃゅょァィゥェォッャュョ")
@@ -18,12 +19,9 @@ NO_START = frozenset("，。、；：？！）》」』】〕〉”’…—·�
 NO_END = frozenset("（《「『【〔〈“‘([{<")
 
 
-@lru_cache(maxsize=4096)
 def cell_width(ch: str) -> int:
-    """Terminal cells taken by one character (wide East Asian characters take two)."""
-    if unicodedata.combining(ch) or ch in "\u200b\u200c\u200d\ufeff":
-        return 0
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    """Terminal cells taken by one character, measured as Textual draws it (CJK takes two)."""
+    return get_character_cell_size(ch)
 
 
 def text_width(text: str) -> int:
@@ -70,10 +68,22 @@ def _segments(line: str) -> list[tuple[int, int, bool]]:
     return out
 
 
-def break_offsets(line: str, width: int) -> list[int]:
+def _keep_together(segments: list[tuple[int, int, bool]], keep: Sequence[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """Merge the segments inside each (start, end) range into one unbreakable piece."""
+    for lo, hi in sorted(keep):
+        inside = [i for i, (start, end, _) in enumerate(segments) if start < hi and end > lo]
+        if len(inside) > 1:
+            first, last = inside[0], inside[-1]
+            merged = (segments[first][0], segments[last][1], False)
+            segments = segments[:first] + [merged] + segments[last + 1 :]
+    return segments
+
+
+def break_offsets(line: str, width: int, keep: Sequence[tuple[int, int]] = ()) -> list[int]:
     """Offsets (code points) in one line of text where a new display line starts, so that no
     display line is wider than `width` cells. Spaces at a break stay at the end of the line before
-    it (strip them when drawing); indentation at the start of the text is kept."""
+    it (strip them when drawing); indentation at the start of the text is kept. Text inside the
+    `keep` ranges is not broken unless a range alone is wider than a line."""
     if width <= 0:
         return []
     offsets: list[int] = []
@@ -90,7 +100,10 @@ def break_offsets(line: str, width: int) -> list[int]:
                 used = 0
             used += cw
 
-    for start, end, space in _segments(line):
+    segments = _segments(line)
+    if keep:
+        segments = _keep_together(segments, keep)
+    for start, end, space in segments:
         if space:
             pending += text_width(line[start:end])
             continue

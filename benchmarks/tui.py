@@ -1,0 +1,252 @@
+"""Benchmarks of the Textual game (issue 6). Run: `.venv/bin/python benchmarks/tui.py` (or `make bench`).
+
+1. Time to first screen: `dealersim` started in a pseudo-terminal (120×40), until its first frame
+   is on the terminal, against a bare Textual app (one Label) started the same way in the same run
+   (interleaved runs, medians). Also: until the home screen is filled in, and for
+   `python -m simulator.tui` (what `dealersim serve` starts per visitor). Target ≤ 1.3×.
+2. Keypress → next step: `dealersim play` in a pseudo-terminal, from writing the number key to
+   the terminal until the next step has been written to it (the decision recorded with fsync,
+   story, dashboard and choices redrawn). Logs on the project's disk and in memory. Target p95 ≤ 50 ms.
+3. Peak RSS of `dealersim play` (real process in a pseudo-terminal) playing a scenario to the end.
+   Target ≤ 150 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import select
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import fcntl  # noqa: E402  (POSIX only, like the pseudo-terminal)
+import pty  # noqa: E402
+import termios  # noqa: E402
+
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
+RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+SIZE = (120, 40)
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Label
+
+class Bare(App):
+    def compose(self):
+        yield Label("bare textual app ready")
+
+Bare().run()
+"""
+
+
+class Pty:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path):
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True)
+        os.close(slave)
+        self.fd = master
+        self.raw = b""
+
+    def text(self) -> str:
+        return ANSI.sub(b"", self.raw).decode("utf-8", "replace")
+
+    def wait_for(self, needle: str, timeout: float = 60) -> float:
+        """Seconds from the start until `needle` is on the terminal (an empty needle: just read
+        the terminal for `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        if not needle:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([self.fd], [], [], 0.01)
+                if ready:
+                    try:
+                        self.raw += os.read(self.fd, 65536)
+                    except OSError:
+                        break
+            return time.perf_counter() - self.start
+        while needle not in self.text():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{needle!r} never appeared:\n{self.text()[-2000:]}")
+            ready, _, _ = select.select([self.fd], [], [], 0.01)
+            if ready:
+                try:
+                    self.raw += os.read(self.fd, 65536)
+                except OSError:
+                    break
+        return time.perf_counter() - self.start
+
+    def send(self, keys: str) -> None:
+        os.write(self.fd, keys.encode())
+
+    def close(self) -> tuple[int, int]:
+        """Stop the process; returns (exit status, peak RSS in KiB). (Never poll() the Popen: that
+        would reap the child before wait4 can read its resource usage.)"""
+        self.send("\x11")  # ctrl+q
+        deadline = time.monotonic() + 20
+        while True:
+            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                deadline = float("inf")
+            ready, _, _ = select.select([self.fd], [], [], 0.05)
+            if ready:
+                try:
+                    self.raw += os.read(self.fd, 65536)
+                except OSError:
+                    pass
+        self.proc.returncode = status
+        os.close(self.fd)
+        return status, usage.ru_maxrss
+
+
+def environment(tmp: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TERM": "xterm-256color",
+        "DEALERSIM_SETTINGS": str(tmp / "settings.toml"),
+        "DEALERSIM_SESSIONS": str(tmp / "sessions"),
+        "DEALERSIM_LANG": "en",
+    }
+
+
+def first_screen(tmp: Path) -> None:
+    env = environment(tmp)
+    py = sys.executable
+    cases = {
+        "bare Textual app": ([py, "-c", BARE_APP], ["bare textual app ready"]),
+        "dealersim": ([py, "-m", "simulator.cli"], ["dealersim", "Language"]),
+        "python -m simulator.tui": ([py, "-m", "simulator.tui"], ["dealersim", "Language"]),
+    }
+    times: dict[str, list[list[float]]] = {name: [] for name in cases}
+    for _ in range(RUNS):
+        for name, (argv, markers) in cases.items():
+            term = Pty(argv, env, ROOT)
+            times[name].append([term.wait_for(m) for m in markers])
+            term.close()
+    bare = statistics.median(t[0] for t in times["bare Textual app"])
+    print(f"1. time to first screen (median of {RUNS} runs in a {SIZE[0]}×{SIZE[1]} pseudo-terminal; target ≤ 1.3× bare)")
+    print(f"   bare Textual app          first frame {bare * 1000:6.0f} ms")
+    for name in ("dealersim", "python -m simulator.tui"):
+        first = statistics.median(t[0] for t in times[name])
+        home = statistics.median(t[1] for t in times[name])
+        verdict = "PASS" if first <= 1.3 * bare else "FAIL"
+        print(
+            f"   {name:25} first frame {first * 1000:6.0f} ms = {first / bare:.2f}× bare [{verdict}];"
+            f" home screen filled in {home * 1000:.0f} ms = {home / bare:.2f}×"
+        )
+
+
+def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> None:
+    """From sending a number key to the pseudo-terminal until the next step is on it.
+
+    `dealersim play` runs as a real process in a pseudo-terminal; the top bar says how many
+    decisions have been taken, so the time until "N+1 decision(s)" is written is the time until
+    the next step is on screen (decision recorded, story, dashboard and choices redrawn).
+    `sessions` is where the logs go: the project's disk (fsync per event, as in class) or memory."""
+    env = environment(tmp)
+    shipped = ROOT / "scenarios" / "stock_push" / "quarter_end.toml"
+    scenario = str(shipped if shipped.exists() else ROOT / "tests" / "data" / "mini.toml")
+    sessions.mkdir(parents=True, exist_ok=True)
+    samples: list[float] = []
+    try:
+        for game in range(games):
+            log = sessions / f"latency-{game}.jsonl"
+            argv = [sys.executable, "-m", "simulator.cli", "play", scenario, "--seed", str(100 + game), "--lang", "en", "--log", str(log)]
+            term = Pty(argv, env, ROOT)
+            term.wait_for("Begin")
+            term.send("\r")
+            turn = 0
+            term.wait_for(f"{turn} decision(s)")
+            while True:
+                term.wait_for("", timeout=0.15)  # let the frame finish
+                if "Press Enter for the results" in term.text():
+                    break
+                mark = len(term.raw)
+                start = time.perf_counter()
+                term.send(str(1 + game % 2))
+                needle = f"{turn + 1} decision(s)"
+                deadline = time.monotonic() + 30
+                while needle not in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace"):
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("the next step never appeared:\n" + term.text()[-2000:])
+                    ready, _, _ = select.select([term.fd], [], [], 0.002)
+                    if ready:
+                        term.raw += os.read(term.fd, 65536)
+                samples.append(time.perf_counter() - start)
+                turn += 1
+            term.close()
+    finally:
+        shutil.rmtree(sessions, ignore_errors=True)
+
+    def pct(q: float) -> float:
+        values = sorted(samples)
+        return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
+
+    verdict = "PASS" if pct(0.95) <= 50 else "FAIL"
+    print(f"   log {where:28} p50 {pct(0.5):5.1f} ms  p95 {pct(0.95):5.1f} ms  max {pct(1):5.1f} ms  ({len(samples)} decisions) [{verdict}]")
+
+
+def peak_rss(tmp: Path) -> None:
+    from simulator.record import read_log
+
+    env = environment(tmp)
+    shipped = ROOT / "scenarios" / "stock_push" / "quarter_end.toml"
+    scenario = str(shipped if shipped.exists() else ROOT / "tests" / "data" / "mini.toml")
+    log = tmp / "rss.jsonl"
+    term = Pty([sys.executable, "-m", "simulator.cli", "play", scenario, "--seed", "11", "--log", str(log)], env, ROOT)
+    term.wait_for("Begin")  # the briefing's footer
+    term.send("\r")
+    decisions = 0
+    while True:
+        deadline = time.monotonic() + 30
+        while not log.exists() and time.monotonic() < deadline:
+            term.wait_for("", timeout=0.05)
+        contents = read_log(log)
+        if contents.finished or decisions >= 40:
+            break
+        term.send("1")
+        decisions += 1
+        while sum(r.kind == "choice" for r in read_log(log).records) < decisions:  # the log says when it is recorded
+            if time.monotonic() > deadline:
+                raise RuntimeError("a decision was not recorded:\n" + term.text()[-2000:])
+            term.wait_for("", timeout=0.05)
+        term.wait_for("", timeout=0.2)  # let the screen catch up
+    term.wait_for("Press Enter for the results")
+    term.send("\r")
+    term.wait_for("Your decisions")
+    term.send("q")
+    status, rss_kib = term.close()
+    mb = rss_kib / 1024
+    verdict = "PASS" if mb <= 150 else "FAIL"
+    print(f"3. peak RSS of `dealersim play` through {decisions} decisions to the end screen (target ≤ 150 MB)")
+    print(f"   {mb:.0f} MB [{verdict}]")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        print(f"dealersim TUI benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+        first_screen(tmp)
+        shipped = (ROOT / "scenarios" / "stock_push" / "quarter_end.toml").exists()
+        print(f"2. keypress → next step on screen (`dealersim play {'quarter_end' if shipped else 'mini'}` in a pseudo-terminal; target p95 ≤ 50 ms)")
+        latency(tmp, ROOT / ".bench-sessions", "on the project's disk:")
+        if Path("/dev/shm").is_dir():
+            latency(tmp, Path("/dev/shm") / f"dealersim-bench-{os.getpid()}", "in memory (/dev/shm):")
+        peak_rss(tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Side panels of the play screen: what happened this week, and the trainee's notebook."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+
+from simulator.tui.widgets.prose import Line, Prose
+
+
+class TitledPanel(Vertical):
+    """A title line over a scrolling block of prose (the title stays when the text scrolls)."""
+
+    DEFAULT_CSS = """
+    TitledPanel {
+        height: 1fr;
+    }
+    TitledPanel > .panel-title {
+        text-style: bold;
+        color: $accent;
+    }
+    TitledPanel > VerticalScroll {
+        height: 1fr;
+    }
+    TitledPanel .panel-body.-empty {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, title: str, empty: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.panel_title = title
+        self.empty = empty
+
+    def compose(self) -> ComposeResult:
+        yield Line(self.panel_title, classes="panel-title")
+        with VerticalScroll():
+            yield Prose(self.empty, classes="panel-body -empty")
+
+    def show(self, lines: list[str], title: str | None = None, *, newest: int = 0, scroll: bool = False) -> None:
+        """Show `lines`; the last `newest` of them are emphasised; `scroll` shows the end."""
+        if title is not None:
+            self.query_one(".panel-title", Line).update(title)
+        body = self.query_one(".panel-body", Prose)
+        body.set_class(not lines, "-empty")
+        if not lines:
+            body.update(self.empty)
+            return
+        old = len(lines) - newest
+        body.update(
+            Content("\n").join(Content(line) if i < old else Content.styled(line, "bold") for i, line in enumerate(lines))
+        )
+        scroller = self.query_one(VerticalScroll)
+        if scroll:
+            self.call_after_refresh(scroller.scroll_end, animate=False)
+        elif scroller.scroll_y:
+            scroller.scroll_home(animate=False)
+
+
+class EventsFeed(TitledPanel):
+    """What the last decision caused: effects, the market's weeks, the ending."""
+
+
+class Notebook(TitledPanel):
+    """What the trainee has learned so far (`session.notebook`)."""

@@ -1,0 +1,164 @@
+"""Prose: text that wraps Chinese and English properly at any width.
+
+Textual wraps at spaces only, so a Chinese paragraph (one long "word") would jump to the next line
+whole or start a line with a comma. Prose breaks its text with `simulator.tui.wrap` for the width it
+is given and hands Textual lines that already fit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
+
+from simulator.tui.wrap import break_offsets
+
+
+# Indentation and a list marker at the start of a line: continuation lines hang under the text.
+HANG = re.compile(r"^ *(?:[•·\-✓✗⚠✎!] +|\d{1,2}\. +|[+−±]\d+ +)?")
+
+
+def wrap_content(content: Content, width: int, keep: Sequence[tuple[int, int]] = ()) -> Content:
+    """`content` with line breaks inserted so that no line is wider than `width` cells; lines that
+    start with indentation or a list marker keep their continuation lines under the text; text in
+    the `keep` ranges (offsets in the first line) is not broken if it can be helped."""
+    if width <= 0:
+        return content
+    lines: list[Content] = []
+    for number, line in enumerate(content.split("\n", allow_blank=True)):
+        if number == 0 and keep:
+            offsets = break_offsets(line.plain, width, keep)
+            lines.extend(piece.rstrip() for piece in (line.divide(offsets) if offsets else [line]))
+            continue
+        match = HANG.match(line.plain)
+        hang = len(match.group(0)) if match else 0  # the pattern is narrow characters only
+        if hang and hang <= width // 2:
+            head, body = line[:hang], line[hang:]
+            offsets = break_offsets(body.plain, width - hang)
+            pieces = body.divide(offsets) if offsets else [body]
+            lines.append(head + pieces[0].rstrip())
+            lines.extend(Content(" " * hang) + piece.rstrip() for piece in pieces[1:])
+        else:
+            offsets = break_offsets(line.plain, width)
+            pieces = line.divide(offsets) if offsets else [line]
+            lines.extend(piece.rstrip() for piece in pieces)
+    return Content("\n").join(lines)
+
+
+def join_items(items: Sequence[str | Content], separator: str = " · ") -> tuple[Content, list[tuple[int, int]]]:
+    """The items joined on one line, and the range of each (to keep it whole when wrapping)."""
+    parts: list[Content] = []
+    keep: list[tuple[int, int]] = []
+    offset = 0
+    for i, item in enumerate(items):
+        piece = item if isinstance(item, Content) else Content(item)
+        if i:
+            parts.append(Content(separator))
+            offset += len(separator)
+        keep.append((offset, offset + len(piece.plain)))
+        parts.append(piece)
+        offset += len(piece.plain)
+    return Content("").join(parts), keep
+
+
+class Line(Widget):
+    """One line of text that never changes size (a title bar): updating it repaints, never re-lays out."""
+
+    DEFAULT_CSS = """
+    Line {
+        height: 1;
+        width: 1fr;
+    }
+    """
+
+    def __init__(self, text: str = "", *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def update(self, text: str) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Content:
+        return Content(self._text).truncate(self.size.width, ellipsis=True)
+
+
+class Prose(Widget):
+    """Static text with CJK-aware wrapping. `update()` replaces the text."""
+
+    DEFAULT_CSS = """
+    Prose {
+        height: auto;
+        width: 1fr;
+    }
+    """
+
+    def __init__(
+        self,
+        text: str | Content = "",
+        *,
+        items: Sequence[str | Content] | None = None,
+        markup: bool = False,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._markup = markup
+        self._content = self._to_content(text)
+        self._keep: list[tuple[int, int]] = []
+        self._wrapped: tuple[int, Content] | None = None
+        if items is not None:
+            self._content, self._keep = join_items(items)
+
+    def _to_content(self, text: str | Content) -> Content:
+        if isinstance(text, Content):
+            return text
+        return Content.from_markup(text) if self._markup else Content(text)
+
+    @property
+    def text(self) -> str:
+        return self._content.plain
+
+    def update(self, text: str | Content) -> None:
+        self._set(self._to_content(text), [])
+
+    def update_items(self, items: Sequence[str | Content]) -> None:
+        """One line of items (e.g. "Stock 310 · Trust 60"): lines break between items, not inside them."""
+        self._set(*join_items(items))
+
+    def _set(self, content: Content, keep: list[tuple[int, int]]) -> None:
+        if content.is_same(self._content) and keep == self._keep:
+            return  # nothing changed: nothing to draw
+        width = self.size.width
+        old_height = self._height(width) if width else -1
+        self._content, self._keep = content, keep
+        self._wrapped = None
+        # a new layout only when the height changes; otherwise a repaint of this widget is enough
+        self.refresh(layout=not width or self._height(width) != old_height)
+
+    def _height(self, width: int) -> int:
+        return len(self._lines(width).split("\n", allow_blank=True))
+
+    def _lines(self, width: int) -> Content:
+        if self._wrapped is None or self._wrapped[0] != width:
+            self._wrapped = (width, wrap_content(self._content, width, self._keep))
+        return self._wrapped[1]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        longest = max((line.cell_length for line in self._content.split("\n", allow_blank=True)), default=0)
+        return min(longest, container.width)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._height(width) if width else 0
+
+    def render(self) -> Content:
+        return self._lines(self.size.width)
