@@ -131,6 +131,45 @@ class Scorer:
 
     # ------------------------------------------------------------ engine hooks
 
+    def before_choice(self, session, choice: Choice) -> None:
+        """Warning signs as the trainee saw them when deciding (before the choice's effects)."""
+        rule = self._rule("warning_signs_heeded")
+        if not rule:
+            return
+        flags = sum(session.market.warnings(session.state).values())  # (rollouts, dealers)
+        touched: dict[int, set[str]] = {}
+        for effect in choice.effects:
+            params = effect_params(effect)
+            if hasattr(params, "dealer"):
+                touched.setdefault(session.scenario.dealer_index(params.dealer), set()).add(effect_kind(effect))
+        for j, kinds in touched.items():
+            flagged = flags[:, j] >= rule["min_signs"]
+            if not flagged.any():
+                continue
+            heeded = bool(kinds & set(rule["heed"]))
+            if not heeded and "order" not in kinds:
+                continue
+            earned = np.where(heeded, rule["points"], 0.0) * np.ones(self.rollouts)
+            reason = self._reason(rule["good" if heeded else "bad"], j, signs=int(flags[0, j]))
+            self._add_masked(rule["principle"], earned, rule["points"], flagged, session.turn + 1, "warning_signs_heeded", reason)
+
+    def on_effect(self, session, kind: str, params, result: dict) -> None:
+        if kind not in ("fine", "warning", "terminate"):
+            return
+        j = session.scenario.dealer_index(params.dealer)
+        evidence = np.asarray(result["evidence"], dtype=bool)
+        fast = np.asarray(result["fast"], dtype=bool)
+        age = np.asarray(result["case_age_weeks"], dtype=float)
+        turn = session.turn
+        fair = self._rule("penalty_fair_fast")
+        if fair:
+            earned = 2.0 * evidence + 1.0 * fast
+            key = "unfair" if not evidence[0] else "good" if fast[0] else "slow"
+            self._add(fair["principle"], earned, fair["points"], turn, "penalty_fair_fast", self._reason(fair[key], j, weeks=f"{age[0]:.0f}"))
+        due = self._rule("penalty_with_evidence")
+        if due:
+            self._add(due["principle"], np.where(evidence, due["points"], 0.0), due["points"], turn, "penalty_with_evidence", self._reason(due["good" if evidence[0] else "bad"], j))
+
     def on_choice(self, session, choice: Choice, options: list[str]) -> None:
         step = session.scenario.step(session.chosen[-1].split(".")[0])
         offered = [c for c in step.choices if c.id in options] or [choice]
@@ -199,6 +238,16 @@ class Scorer:
                 key = "good" if self._stockout_weeks[0, j] == 0 else "bad"
                 reason = self._reason(rule[key], j, weeks=int(self._stockout_weeks[0, j]), lost=f"{lost_total[0, j]:,.0f}")
                 self._add(rule["principle"], earned, rule["points"], session.turn, "no_stockout_weeks", reason)
+        open_rule = self._rule("cases_left_open")
+        if open_rule:
+            per_diverter = session.state.cases.sum(axis=0)  # cases are (victim, rollout, diverter)
+            for j in range(per_diverter.shape[1]):
+                left = per_diverter[:, j] > 0
+                reason = self._reason(open_rule["bad"], j, cases=int(per_diverter[0, j]))
+                self._add_masked(open_rule["principle"], np.zeros(self.rollouts), open_rule["points"], left, session.turn, "cases_left_open", reason)
+        if self._new_items:
+            self._pending.append({"kind": "score", "data": {"turn": session.turn, "items": [i.to_json() for i in self._new_items]}})
+            self._new_items = []
         card = self.scorecard(session)
         self.card = card
         self._pending.append({"kind": "scorecard", "data": card})

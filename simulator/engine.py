@@ -85,6 +85,8 @@ class _Context:
 class Observer(Protocol):
     """Watches a session without the engine knowing what it is (the scorer is one)."""
 
+    def before_choice(self, session: "Session", choice: Choice) -> None: ...
+    def on_effect(self, session: "Session", kind: str, params: Any, result: dict[str, Any]) -> None: ...
     def on_choice(self, session: "Session", choice: Choice, options: list[str]) -> None: ...
     def on_week(self, session: "Session", outcome: dict[str, np.ndarray]) -> None: ...
     def on_end(self, session: "Session") -> None: ...
@@ -211,6 +213,8 @@ class Session:
             principles=dict(choice.principles),
             options=[o.id for o in options],  # what was on offer: the scorer judges against these
         )
+        for observer in self.observers:
+            observer.before_choice(self, choice)
         for effect in choice.effects:
             self._apply(effect)
         for observer in self.observers:
@@ -281,7 +285,10 @@ class Session:
         p = effect_params(effect)
         if kind in MARKET_EFFECT_KINDS:
             # the market carries out every lever (simulator/market.py); the event records what it did
-            result = Market.outcome(self.market.apply(self.state, kind, p))
+            raw = self.market.apply(self.state, kind, p)
+            for observer in self.observers:
+                observer.on_effect(self, kind, p, raw)
+            result = Market.outcome(raw)
             dealer = {"dealer": p.dealer} if hasattr(p, "dealer") else {}
             self._emit("effect", effect=kind, **dealer, **result)
         elif kind == "set":

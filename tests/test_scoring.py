@@ -107,3 +107,39 @@ def test_batch_scorer_matches_single_rollout(mini):
 def test_course_policy_picks_the_best_tagged_option(mini):
     session = Session(mini, 1)
     assert course_choice(session) == "check"
+
+
+@pytest.fixture(scope="module")
+def diversion_rules():
+    return load_scenario(DATA / "diversion_rules.toml").loaded
+
+
+def items_of(session: Session) -> list[dict]:
+    return [i for e in session.events if e["kind"] == "score" for i in e["data"]["items"]]
+
+
+def test_a_penalty_without_proven_cases_breaks_due_process(diversion_rules):
+    session = scored(diversion_rules, 3, ["fine_now", "fine"])
+    first = [i for i in items_of(session) if i["turn"] == 1]
+    assert {(i["source"], i["earned"]) for i in first} == {("penalty_fair_fast", 0.0), ("penalty_with_evidence", 0.0)}
+    assert "no proven" in first[0]["reason_en"] or "before the facts" in first[0]["reason_en"]
+
+
+def test_a_penalty_on_proven_cases_is_fair_and_slowness_costs_the_speed_point(diversion_rules):
+    session = scored(diversion_rules, 3, ["watch", "fine"])
+    fair = next(i for i in items_of(session) if i["source"] == "penalty_fair_fast")
+    assert fair["earned"] == 2.0 and fair["possible"] == 3.0  # evidence, but six weeks late
+    assert next(i for i in items_of(session) if i["source"] == "penalty_with_evidence")["earned"] == 2.0
+
+
+def test_unhandled_cases_at_the_end_cost_points(diversion_rules):
+    session = scored(diversion_rules, 3, ["watch", "tighten"])
+    left = [i for i in items_of(session) if i["source"] == "cases_left_open"]
+    assert left and left[0]["earned"] == 0 and "still unhandled" in left[0]["reason_en"]
+
+
+def test_shipping_more_to_a_dealer_with_warning_signs_is_scored_against_the_course(diversion_rules):
+    ship = next(i for i in items_of(scored(diversion_rules, 3, ["watch", "ship_more"])) if i["source"] == "warning_signs_heeded")
+    heed = next(i for i in items_of(scored(diversion_rules, 3, ["watch", "tighten"])) if i["source"] == "warning_signs_heeded")
+    assert ship["earned"] == 0 and heed["earned"] == heed["possible"] == 2
+    assert ship["principle"] == "credit.warning_signals"

@@ -93,7 +93,6 @@ class DealersimApp(App[Outcome | None]):
         self.settings: Settings | None = None
         self.library: Library | None = None
         self.game: Game | None = None
-        self.ready = False  # the first real screen is up
         self.last_highlight: str | None = None  # the home screen comes back to the scenario last opened
 
     # -------------------------------------------------------- start-up
@@ -116,6 +115,9 @@ class DealersimApp(App[Outcome | None]):
         import simulator.tui.screens.home  # noqa: F401
         import simulator.tui.screens.play  # noqa: F401
 
+        from simulator.diagnostics import DiagnosticError
+        from simulator.tui.game import render_diagnostics
+
         if not self.sessions_given:
             from simulator.cli import sessions_dir
 
@@ -127,7 +129,11 @@ class DealersimApp(App[Outcome | None]):
             from simulator.tui.settings import Settings
 
             settings, problems = Settings(lang=default_lang()), []
-        library = load_library(self.scenario_dirs, self.sessions, self.shipped)
+        try:
+            library = load_library(self.scenario_dirs, self.sessions, self.shipped)
+        except DiagnosticError as err:  # e.g. a broken principle catalogue: nothing can be played
+            self.post_message(BootFailed(render_diagnostics(err)))
+            return
         self.post_message(Booted(settings, problems, library))
 
     @on(Booted)
@@ -155,11 +161,10 @@ class DealersimApp(App[Outcome | None]):
             self._briefing(ScenarioInfo(Path(loaded.path), loaded), seed=self.start_seed, log=self.start_log)
         else:
             self._home()
-        self.ready = True
 
     @on(BootFailed)
     def _boot_failed(self, message: BootFailed) -> None:
-        self.notify(message.text, severity="error", timeout=60)
+        self.exit(None, return_code=1, message=message.text)
 
     # -------------------------------------------------------- navigation
 
