@@ -36,6 +36,25 @@ ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 SIZE = (120, 40)
 
+BARE_KEYS_APP = """
+from textual.app import App
+from textual.widgets import Footer, Label
+
+class Bare(App):
+    BINDINGS = [("1", "next", "Next")]
+    n = 0
+
+    def compose(self):
+        yield Label("0 decision(s)", id="count")
+        yield Footer()
+
+    def action_next(self):
+        self.n += 1
+        self.query_one("#count").update(f"{self.n} decision(s)")
+
+Bare().run()
+"""
+
 BARE_APP = """
 from textual.app import App
 from textual.widgets import Label
@@ -148,6 +167,26 @@ def first_screen(tmp: Path) -> None:
         )
 
 
+def bare_latency(tmp: Path, presses: int = 40) -> None:
+    """The same measurement on a bare Textual app whose key updates one label: the floor here."""
+    term = Pty([sys.executable, "-c", BARE_KEYS_APP], environment(tmp), tmp)
+    term.wait_for("0 decision(s)")
+    samples = []
+    for turn in range(presses):
+        term.wait_for("", timeout=0.1)
+        mark = len(term.raw)
+        start = time.perf_counter()
+        term.send("1")
+        while f"{turn + 1} decision(s)" not in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace"):
+            ready, _, _ = select.select([term.fd], [], [], 0.002)
+            if ready:
+                term.raw += os.read(term.fd, 65536)
+        samples.append(time.perf_counter() - start)
+    term.close()
+    samples.sort()
+    print(f"   bare Textual app (one label)      p50 {statistics.median(samples) * 1000:5.1f} ms  p95 {samples[int(0.95 * (len(samples) - 1))] * 1000:5.1f} ms")
+
+
 def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> None:
     """From sending a number key to the pseudo-terminal until the next step is on it.
 
@@ -176,9 +215,9 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> None:
                 mark = len(term.raw)
                 start = time.perf_counter()
                 term.send(str(1 + game % 2))
-                needle = f"{turn + 1} decision(s)"
+                needles = (f"{turn + 1} decision(s)", "Press Enter for the results")  # the next step, or the end
                 deadline = time.monotonic() + 30
-                while needle not in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace"):
+                while not any(n in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace") for n in needles):
                     if time.monotonic() > deadline:
                         raise RuntimeError("the next step never appeared:\n" + term.text()[-2000:])
                     ready, _, _ = select.select([term.fd], [], [], 0.002)
@@ -237,10 +276,12 @@ def peak_rss(tmp: Path) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        print(f"dealersim TUI benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"dealersim TUI benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f} at the start")
         first_screen(tmp)
         shipped = (ROOT / "scenarios" / "stock_push" / "quarter_end.toml").exists()
         print(f"2. keypress → next step on screen (`dealersim play {'quarter_end' if shipped else 'mini'}` in a pseudo-terminal; target p95 ≤ 50 ms)")
+        bare_latency(tmp)
         latency(tmp, ROOT / ".bench-sessions", "on the project's disk:")
         if Path("/dev/shm").is_dir():
             latency(tmp, Path("/dev/shm") / f"dealersim-bench-{os.getpid()}", "in memory (/dev/shm):")

@@ -18,9 +18,9 @@ import numpy as np
 from scoring.analysis_types import GOOD_RESULT, DecisionAnalysis, OptionValue, SessionAnalysis, label_for
 from scoring.rubric import Scorer
 from simulator.diagnostics import Diagnostic, DiagnosticError
-from simulator.engine import Session
+from simulator.engine import Session, format_choice, parse_choice
 from simulator.loader import LoadedScenario
-from simulator.policy import course_pick
+from simulator.policy import course_choice, course_pick
 from simulator.record import read_log
 from simulator.recorded import scenario_for_log
 from simulator.schema import text_in
@@ -43,7 +43,10 @@ def play_out_batch(batch: Session) -> list[Session]:
             done.append(group)
             continue
         picks: dict[tuple, list[int]] = {}
-        if any(c.when is not None for c in group.step.choices):
+        if group.negotiating:  # each rollout meets its own counterpart: the course's move per row
+            for row in range(group.rollouts):
+                picks.setdefault(((), course_choice(group, row)), []).append(row)
+        elif any(c.when is not None for c in group.step.choices):
             for row in range(group.rollouts):
                 offered = group.options_at(row)
                 picks.setdefault((tuple(o.id for o in offered), course_pick(group.step, offered)), []).append(row)
@@ -102,7 +105,9 @@ def analyse_decision(session: Session, chosen: str, rollouts: int = DEFAULT_ROLL
     best = max(values, key=lambda v: v.expected_total)
     mine = next(v for v in values if v.option == chosen)
     loss = max(best.expected_total - mine.expected_total, 0.0)
-    known = {k: round(float(v), 3) for k, v in session.observe().items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    known = {  # what the trainee could see: not a negotiation's outcome (it holds the counterpart's hidden utility)
+        k: round(float(v), 3) for k, v in session.observe().items() if isinstance(v, (int, float)) and not isinstance(v, bool) and not k.startswith("nego.")
+    }
     return DecisionAnalysis(
         turn=session.turn + 1,
         step=session.step_id,
@@ -125,6 +130,17 @@ def analyse_choices(
     for choice in choices:
         if session.finished:
             break
+        if session.negotiating:  # a negotiation's moves are played, not analysed option by option
+            if parse_choice(choice)[0] not in {o.id for o in session.options()}:
+                raise DiagnosticError(
+                    Diagnostic.make(
+                        "DS0507",
+                        f"decision {session.turn + 1}: the recorded move '{choice}' is not on offer when the session is re-simulated",
+                        "the scenario or dealersim changed since the session was played; `dealersim replay --verify LOG` shows where",
+                    )
+                )
+            session.choose(choice)
+            continue
         if choice not in {o.id for o in session.options()}:
             raise DiagnosticError(
                 Diagnostic.make(
@@ -163,5 +179,5 @@ def analyse_log(
         raise DiagnosticError([d for d in contents.diagnostics if d.severity == "error"])
     loaded = scenario_for_log(contents, scenario_path, principles)
     header = contents.header
-    choices = [r.data["choice"] for r in contents.records if r.kind == "choice"]
+    choices = [format_choice(r.data["choice"], r.data.get("params")) for r in contents.records if r.kind == "choice"]
     return analyse_choices(loaded, header.get("seed", "0"), header.get("lang", "en"), choices, rollouts)

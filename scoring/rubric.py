@@ -32,6 +32,7 @@ from simulator.loader import LoadedScenario
 from simulator.schema import Choice, effect_kind, effect_params, text_in
 
 RESULT_KEYS = ("sell_through", "stock_health", "dealer_margin", "trust", "channel_price", "receivables", "deal_quality")
+NEGO_POSSIBLE = 2.0  # possible points per negotiation score item; earned = (points + 2) / 2 for points −2…+2
 
 
 @cache
@@ -252,6 +253,27 @@ class Scorer:
         self.card = card
         self._pending.append({"kind": "scorecard", "data": card})
 
+    def on_negotiation(self, session, step, outcomes) -> None:
+        """A negotiation step ended: its score items (one list per rollout) join the principle scores.
+
+        An item's points −2…+2 count as earned = (points + 2) / 2 out of possible = 2 (docs/SCORING.md),
+        for the principles the scenario teaches."""
+        turn = session.turn
+        principles = sorted({item["principle"] for o in outcomes for item in o.score if item["principle"] in self.taught})
+        for pid in principles:
+            found = [next((i for i in o.score if i["principle"] == pid), None) for o in outcomes]
+            mask = np.array([i is not None for i in found])
+            earned = np.array([(i["points"] + 2) / 2 if i is not None else 0.0 for i in found])
+            self.earned[pid] = self.earned.get(pid, np.zeros(self.rollouts)) + earned
+            self.possible[pid] = self.possible.get(pid, np.zeros(self.rollouts)) + np.where(mask, NEGO_POSSIBLE, 0.0)
+            if self.keep_items and found[0] is not None:
+                item = ScoreItem(pid, float(earned[0]), NEGO_POSSIBLE, turn, f"negotiation:{step.id}", found[0]["reason_zh"], found[0]["reason_en"])
+                self.items.append(item)
+                self._new_items.append(item)
+        if self._new_items:
+            self._pending.append({"kind": "score", "data": {"turn": turn, "items": [i.to_json() for i in self._new_items]}})
+            self._new_items = []
+
     def fork(self, rollouts: int | None = None) -> "Scorer":
         """A copy for rollouts (keeps no items); with `rollouts`, a single session's scores repeated for a batch."""
         rows = [0] * rollouts if rollouts is not None else range(self.rollouts)
@@ -286,10 +308,10 @@ class Scorer:
         parts = result_parts(session, self._weeks)
         weights = {**rules()["results"]["weights"], **self.scenario.scoring.results}
         used = {k: w for k, w in weights.items() if k in parts and w > 0}
-        total_w = sum(used.values())
-        if not total_w:
-            return np.full(self.rollouts, 100.0), parts
-        return sum((parts[k] * w for k, w in used.items()), np.zeros(self.rollouts)) / total_w, parts
+        # a part can be missing for some rollouts only (NaN: e.g. a path without a negotiation): renormalise per rollout
+        total_w = sum((np.where(np.isnan(parts[k]), 0.0, w) for k, w in used.items()), np.zeros(self.rollouts))
+        total = sum((np.nan_to_num(parts[k]) * w for k, w in used.items()), np.zeros(self.rollouts))
+        return np.where(total_w > 0, total / np.maximum(total_w, 1e-12), 100.0), parts
 
     def totals(self, session) -> np.ndarray:
         w = self.scenario.scoring.process_weight
@@ -311,7 +333,7 @@ class Scorer:
             "total": round(total, 2),
             "grade": grade(total),
             "process_weight": w,
-            "results_parts": {k: round(float(v[r]), 2) for k, v in parts.items()},
+            "results_parts": {k: round(float(v[r]), 2) for k, v in parts.items() if np.isfinite(v[r])},
             "by_principle": by_principle,
         }
 
@@ -341,6 +363,9 @@ def result_parts(session, weeks: int) -> dict[str, np.ndarray]:
     weekly_sales = np.maximum(s.forecast * s.price_index, 1e-9)
     weeks_owed = s.receivables / weekly_sales
     parts["receivables"] = 100 * avg(np.clip(1 - (weeks_owed - 2) / 6, 0, 1))
+    outcomes = getattr(session, "nego_outcomes", {})
+    if outcomes:  # the mean deal quality of the negotiations played (simulator/negotiation/metrics.py, deal_quality)
+        parts["deal_quality"] = np.mean([[o.deal_quality for o in per_row] for per_row in outcomes.values()], axis=0)
     return parts
 
 

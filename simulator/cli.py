@@ -193,7 +193,7 @@ def _interactive(loaded, seed, lang: Lang, name: str, log: str | None) -> int:
 @click.option("--lang", type=LANG, default=None)
 @click.option("--name", default="", help="Trainee name or pseudonym for the log.")
 @click.option("--log", type=click.Path(dir_okay=False), default=None, help="Where to write the session log.")
-@click.option("--choices", default=None, help="Comma-separated option ids or numbers: play headless.")
+@click.option("--choices", default=None, help="Comma-separated option ids or numbers: play headless. Negotiation moves: ask=rebate, 'package:rebate=2.5;payment_days=45', ~course (docs/NEGOTIATION.md).")
 @click.option("--policy", type=click.Choice(POLICIES), default=None, help="Let a policy play headless.")
 @click.option("--plain", is_flag=True, help="Line-mode game (for scripts and screen readers).")
 @click.option("--mode", type=MODE, default=None, help="Full-screen game: coaching (feedback after each decision) or exam.")
@@ -240,6 +240,10 @@ def _headless(recorded: RecordedSession, choices: str | None, policy: str | None
         for option in [c.strip() for c in choices.split(",") if c.strip()]:
             if session.finished:
                 raise DiagnosticError(Diagnostic.make("DS0508", f"the scenario ended before choice '{option}'", "remove the extra choices"))
+            if option.startswith("~"):  # ~course: the rest of this negotiation played by a headless strategy
+                for move in _strategy_moves(session, option[1:]):
+                    show(recorded.choose(move), recorded, out)
+                continue
             show(recorded.choose(option), recorded, out)
     else:
         pick = make_policy(policy, session.entropy)
@@ -251,6 +255,22 @@ def _headless(recorded: RecordedSession, choices: str | None, policy: str | None
     else:
         _print_scorecard(recorded, quiet)
         click.echo(t("log_saved", lang, path=recorded.path))
+
+
+def _strategy_moves(session, name: str):
+    """`~course`, `~greedy`, … in --choices: a negotiation's remaining moves by a headless strategy."""
+    import numpy as np
+
+    from simulator.diagnostics import did_you_mean
+    from simulator.market import stream_key
+    from simulator.negotiation.play import STRATEGIES, play_moves
+
+    if name not in STRATEGIES:
+        raise DiagnosticError(Diagnostic.make("DS0603", f"unknown negotiation strategy '~{name}'{did_you_mean(name, STRATEGIES)}", f"strategies: {', '.join('~' + s for s in STRATEGIES)}"))
+    if not session.negotiating:
+        raise DiagnosticError(Diagnostic.make("DS0603", f"'~{name}' plays a negotiation's moves, but step '{session.step_id}' is not a negotiation", "use it where the story reaches a negotiation step"))
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(session.entropy, spawn_key=(stream_key("policy"), session.turn))))
+    return play_moves(session, name, rng)
 
 
 def _print_scorecard(recorded: RecordedSession, quiet: bool) -> None:
@@ -598,6 +618,59 @@ def debrief_cmd(ctx, log, md_path, html_path, lang, rollouts, scenario) -> int:
             write_report(Path(path), render(d, lang), Path(log))
             click.echo(t("report_written", lang, path=path))
     return 1 if d.status == "damaged" or d.analysis_problem else 0
+
+
+@cli.command(name="balance")
+@click.argument("scenario")
+@click.option("-n", "n", type=click.IntRange(1, 1_000_000), default=10_000, show_default=True, help="Runs per policy (run i plays seed SEED+i).")
+@click.option("--policies", default="random,course,greedy", show_default=True, help="Comma-separated: random, course, greedy, first, second, … or fixed:K.")
+@click.option("--fixed-n", type=click.IntRange(0, 1_000_000), default=None, help="Runs of each fixed-option check (always option 1, 2, …); default min(n, 1000); 0 skips them.")
+@click.option("--jobs", type=click.IntRange(0, 256), default=1, show_default=True, help="Worker processes (0: one per CPU). The report is the same for any number.")
+@click.option("--seed", default="0", show_default=True, help="First market seed (a number or a workshop code).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--lang", type=LANG, default=None, help="Language of the step and choice texts shown (default: en).")
+@click.option("--runs", "all_runs", is_flag=True, help="With --format json: every run as well, with its replay command.")
+@click.pass_context
+def balance_cmd(ctx, scenario, n, policies, fixed_n, jobs, seed, fmt, lang, all_runs) -> int:
+    """Play SCENARIO n times per policy: score spread, endings, best and worst paths, blunders, flags."""
+    import time
+
+    from scoring.balance import balance, parse_policies, render_text
+
+    lang = lang or ctx.obj["lang"] or "en"
+    names = parse_policies(policies)  # a misspelt policy is reported before anything is played
+    loaded = _load(scenario, ctx.obj["scenario_dirs"])
+    seed_value: int | str = int(seed) if seed.strip().isdigit() else seed.strip()
+    jobs = jobs or os.cpu_count() or 1
+    show_bar = fmt == "text" and sys.stderr.isatty()
+    started = time.perf_counter()
+
+    drawn = [0.0]
+
+    def bar(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - drawn[0] < 0.1 and 0 < done < total:  # redraw ten times a second at most
+            return
+        drawn[0] = now
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r  balance [{'#' * filled}{'.' * (width - filled)}] {done:>9,}/{total:,} runs  {time.perf_counter() - started:6.1f} s")
+        sys.stderr.flush()
+
+    try:
+        report = balance(loaded, n=n, policies=names, seed=seed_value, jobs=jobs, fixed_n=fixed_n, lang=lang, progress=bar if show_bar else None)
+    finally:
+        if show_bar:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(runs=all_runs), ensure_ascii=False, indent=2))
+    else:
+        for line in render_text(report):
+            click.echo(line)
+        runs = sum(s.runs for s in report.stats.values())
+        click.echo(f"\n{runs:,} runs in {time.perf_counter() - started:.1f} s with {jobs} job(s)")
+    return 0
 
 
 def main() -> None:

@@ -4,7 +4,16 @@ Pure: no clock, no I/O, no global random state. The same scenario, seed and choi
 events, bit for bit. Events are plain JSON-ready dicts (`{"kind": ..., "data": {...}}`) so the
 front ends can record them as they are.
 
-Event kinds: start, step, choice, effect, week, route, ending (docs/RECORD.md).
+Event kinds: start, step, choice, effect, week, route, ending (docs/RECORD.md), and at a negotiation
+step nego_bid, nego_move, nego_reply, nego_deadlock, nego_end, nego_result (docs/NEGOTIATION.md).
+
+A negotiation step is played move by move: `options()` lists the trainee's moves (with what a front
+end needs to build them in `Option.params`), `choose(move, **params)` plays one — e.g.
+`choose("package", values={"rebate": 2.5})`, `choose("ask", issue="rebate")`, or the text form
+`choose("package:rebate=2.5;payment_days=45")`. The counterpart is drawn from the "counterpart"
+stream, keyed by world, step and visit. When the negotiation ends, its routes are taken like a
+branch step's. In a batch of rollouts each row negotiates with its own counterpart; rows whose
+negotiations end differently are separated by `split`/`resume_split`.
 """
 
 from __future__ import annotations
@@ -19,13 +28,30 @@ import numpy as np
 from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from simulator.loader import LoadedScenario
 from simulator.market import Market, MarketState, Noise, NoiseBatch, stream_key
+from simulator.negotiation.lines import MOVE_LABELS
+from simulator.negotiation.protocol import MoveError, Negotiation
+from simulator.negotiation.step import (
+    ChoiceSyntaxError,
+    NegoOutcome,
+    ParamError,
+    default_value,
+    event_extras,
+    format_choice,
+    move_of,
+    move_text,
+    option_params,
+    outcome_of,
+    parse_choice,
+)
 from simulator.schema import (
     MARKET_EFFECT_KINDS,
+    MOVE_KINDS,
     BranchStep,
     Choice,
     DecisionStep,
     EndingStep,
     Lang,
+    NegotiationStep,
     effect_kind,
     effect_params,
     text_in,
@@ -56,7 +82,8 @@ def seed_entropy(seed: int | str) -> int:
 class Option:
     id: str
     text: str
-    number: int  # 1-based, what the trainee presses
+    number: int  # 1-based, what the trainee presses (a negotiation step can have more than 9)
+    params: dict[str, Any] | None = None  # negotiation moves only: what the move takes (docs/NEGOTIATION.md#in-a-scenario)
 
 
 class _Context:
@@ -69,6 +96,8 @@ class _Context:
     def value(self, name: str) -> float | bool:
         if name.startswith("var."):
             return self.session.variables[name[4:]]
+        if name.startswith("nego."):
+            return self.session.nego_value(name, self.row)
         return float(self.session.observe_all()[name][self.row])  # the market is observed only when a condition reads it
 
     def visited(self, step: str) -> bool:
@@ -90,6 +119,8 @@ class Observer(Protocol):
     def on_choice(self, session: "Session", choice: Choice, options: list[str]) -> None: ...
     def on_week(self, session: "Session", outcome: dict[str, np.ndarray]) -> None: ...
     def on_end(self, session: "Session") -> None: ...
+    # optional: a negotiation step ended in every row (one outcome per row)
+    # def on_negotiation(self, session: "Session", step: NegotiationStep, outcomes: list[NegoOutcome]) -> None: ...
     def drain(self) -> list[Event]: ...
     def fork(self, rollouts: int | None = None) -> "Observer": ...
     def take(self, rows: Sequence[int]) -> "Observer": ...
@@ -125,6 +156,10 @@ class Session:
         self._observed: dict[str, np.ndarray] | None = None
         self._options: list[Option] | None = None
         self.split: dict[str, list[int]] | None = None  # a batch whose rollouts took different routes (see take)
+        self._split_plan: list[tuple[str, Any, list[int]]] = []  # (action, argument, rows) for resume_split
+        self.visits: dict[str, int] = {}  # times each step was entered (keys a negotiation's counterpart)
+        self.negs: list[Negotiation] | None = None  # the negotiation in progress, one per rollout
+        self.nego_outcomes: dict[str, list[NegoOutcome]] = {}  # finished negotiations: step id -> one outcome per rollout
         self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
         self.observers = list(observers)
         self._enter(self.scenario.first_step)
@@ -137,8 +172,13 @@ class Session:
         return self.ending is not None
 
     @property
-    def step(self) -> DecisionStep | BranchStep | EndingStep:
+    def step(self) -> DecisionStep | BranchStep | EndingStep | NegotiationStep:
         return self.scenario.step(self.step_id)
+
+    @property
+    def negotiating(self) -> bool:
+        """A negotiation step is in progress (its moves are the options)."""
+        return self.negs is not None and not self.finished
 
     def stream_keys(self) -> dict[str, list[int]]:
         return {name: [stream_key(name)] for name in STREAMS}
@@ -148,7 +188,17 @@ class Session:
         values: dict[str, float | bool] = {name: float(v[row]) for name, v in self.observe_all().items()}
         for name, value in self.variables.items():
             values[f"var.{name}"] = value
+        for name in self.loaded.nego_names:
+            values[name] = self.nego_value(name, row)
         return values
+
+    def nego_value(self, name: str, row: int = 0) -> float | bool:
+        """A `nego.<step>.*` name: the outcome of that negotiation in rollout `row` (false/0 before it ends)."""
+        step_id = name.split(".")[1]
+        outcomes = self.nego_outcomes.get(step_id)
+        if outcomes is None:
+            return default_value(self.loaded.nego_names[name])
+        return outcomes[row].values[name]
 
     def observe_all(self) -> dict[str, np.ndarray]:
         """The market's observables for every rollout (cached until the state changes)."""
@@ -172,6 +222,14 @@ class Session:
 
     def options_at(self, row: int) -> list[Option]:
         step = self.step
+        if isinstance(step, NegotiationStep):
+            if not self.negotiating:
+                return []
+            neg = self.negs[row]  # type: ignore[index]
+            return [
+                Option(m, MOVE_LABELS[m][self.lang], i + 1, option_params(step, neg, m, self.lang))
+                for i, m in enumerate(neg.available())
+            ]
         if not isinstance(step, DecisionStep) or self.finished:
             return []
         ctx = _Context(self, row)
@@ -180,11 +238,17 @@ class Session:
 
     # ------------------------------------------------------------ the one way to change the game
 
-    def choose(self, option_id: str) -> list[Event]:
+    def choose(self, option_id: str, **params: Any) -> list[Event]:
+        """Take an option (its id, or its number as typed). At a negotiation step: a move, with its
+        params as keywords (`values=`, `issue=`, `how=`) or in the text form `package:rebate=2.5`."""
         if self.finished:
             raise DiagnosticError(
                 Diagnostic.make("DS0508", f"the scenario has already ended at '{self.step_id}'", "start a new session to play again")
             )
+        if self.negotiating:
+            return self._negotiate(option_id, params)
+        if params:
+            raise DiagnosticError(Diagnostic.make("DS0601", f"options at step '{self.step_id}' take no parameters ({', '.join(params)})", "parameters go with the moves of a negotiation step"))
         options = self.options()
         by_id = {o.id: o for o in options}
         if option_id not in by_id and option_id.isdigit() and 1 <= int(option_id) <= len(options):
@@ -224,6 +288,147 @@ class Session:
         self._drain()
         return self.events[start:]
 
+    # ------------------------------------------------------------ negotiation steps
+
+    def _negotiate(self, text: str, params: dict[str, Any]) -> list[Event]:
+        step = self.step
+        assert isinstance(step, NegotiationStep) and self.negs is not None
+        assert self.split is None, "a split batch goes on through resume_split()"
+        options = self.options()
+        kind = text.strip()
+        if not params and (":" in kind or "=" in kind):
+            try:
+                kind, params = parse_choice(kind)
+            except ChoiceSyntaxError as err:
+                raise DiagnosticError(Diagnostic.make("DS0601", f"'{text}': {err}", err.hint)) from None
+        by_id = {o.id: o for o in options}
+        if kind not in by_id and kind.isdigit() and 1 <= int(kind) <= len(options):
+            kind = options[int(kind) - 1].id
+        allowed = step.moves or MOVE_KINDS
+        if kind not in by_id:
+            if kind in allowed:  # a move of this negotiation that is not allowed right now: the core says why
+                try:
+                    self.negs[0].play(move_of(step, self.negs[0], kind, {})[0])
+                except (MoveError, ParamError) as err:
+                    raise DiagnosticError(Diagnostic.make("DS0605", f"'{kind}' at step '{self.step_id}': {err}", err.hint)) from None
+            raise DiagnosticError(
+                Diagnostic.make(
+                    "DS0601",
+                    f"'{kind}' is not a move at step '{self.step_id}'{did_you_mean(kind, list(by_id) or list(allowed))}",
+                    f"moves now: {', '.join(by_id)}",
+                )
+            )
+        try:
+            move, recorded = move_of(step, self.negs[0], kind, params)
+        except ParamError as err:
+            raise DiagnosticError(Diagnostic.make("DS0601", f"{err} (step '{self.step_id}')", err.hint)) from None
+        round_ = self.negs[0].k
+        try:
+            first = self.negs[0].play(move)  # the core checks everything before it changes anything
+        except MoveError as err:
+            raise DiagnosticError(Diagnostic.make("DS0605", f"'{format_choice(kind, recorded)}' at step '{self.step_id}': {err}", err.hint)) from None
+        for neg in self.negs[1:]:
+            neg.play(move)
+        self._changed()
+        start = len(self.events)
+        self.turn += 1
+        self._emit(
+            "choice",
+            step=self.step_id,
+            choice=kind,
+            turn=self.turn,
+            text=move_text(step, kind, recorded, self.lang),
+            reply="",
+            feedback="",
+            principles={},
+            options=[o.id for o in options],
+            params=recorded,
+            round=round_,
+        )
+        self._nego_events(step, first)
+        ended = [r for r, neg in enumerate(self.negs) if neg.done]
+        if ended and len(ended) < len(self.negs):
+            going = [r for r in range(len(self.negs)) if r not in ended]
+            self.split = {f"{self.step_id}:negotiating": going, f"{self.step_id}:ended": ended}
+            self._split_plan = [("negotiate", None, going), ("conclude", None, ended)]
+        elif ended:
+            goto = self._conclude(step)
+            if goto is not None:
+                self._enter(goto)
+        self._drain()
+        return self.events[start:]
+
+    def _nego_events(self, step: NegotiationStep, events: list[Event]) -> None:
+        if self.quiet:
+            return
+        for e in events:
+            data = dict(e["data"])
+            data.update(event_extras(step, e["kind"], data, self.lang))
+            self._emit(e["kind"], **data)
+
+    def _counterpart_rng(self, world: int, step_id: str, visit: int) -> np.random.Generator:
+        """SeedSequence(entropy, spawn_key=(stream_key("counterpart"), world, step index, visit))."""
+        index = [s.id for s in self.scenario.steps].index(step_id)
+        seq = np.random.SeedSequence(self.entropy, spawn_key=(stream_key("counterpart"), world, index, visit))
+        return np.random.Generator(np.random.PCG64(seq))
+
+    def _worlds(self) -> list[int]:
+        noise = self.noise
+        return list(noise.worlds) if isinstance(noise, NoiseBatch) else [noise.world]
+
+    def _begin_negotiation(self, step: NegotiationStep) -> None:
+        spec = self.loaded.negotiations[step.id]
+        visit = self.visits[step.id] - 1
+        self.negs = [Negotiation(spec, self._counterpart_rng(w, step.id, visit)) for w in self._worlds()]
+        self._nego_events(step, self.negs[0].events)
+
+    def _conclude(self, step: NegotiationStep) -> str | None:
+        """Every row's negotiation has ended: record the outcomes, tell the observers, take the routes.
+        Returns the step to enter, or None when the rows take different routes (see `split`)."""
+        assert self.negs is not None
+        self.nego_outcomes[step.id] = [outcome_of(step, neg.result()) for neg in self.negs]
+        self.negs = None
+        self._changed()
+        for observer in self.observers:
+            hook = getattr(observer, "on_negotiation", None)
+            if hook is not None:
+                hook(self, step, self.nego_outcomes[step.id])
+        picks = [self._route_index(step, row) for row in range(self.rollouts)]
+        if any(p != picks[0] for p in picks):
+            by_route: dict[int, list[int]] = {}
+            for row, p in enumerate(picks):
+                by_route.setdefault(p, []).append(row)
+            self.split = {step.routes[p].goto: rows for p, rows in by_route.items()}
+            self._split_plan = [("route", p, rows) for p, rows in by_route.items()]
+            return None
+        return self._take_route(step, picks[0])
+
+    def _take_route(self, step: NegotiationStep, index: int) -> str:
+        route = step.routes[index]
+        self._emit("route", step=step.id, to=route.goto, when=route.when or "")
+        for effect in route.effects:
+            self._apply(effect)
+        self._simulate(route.simulate_weeks)
+        return route.goto
+
+    def _route_index(self, step, row: int) -> int:
+        ctx = _Context(self, row)
+        return next(i for i, r in enumerate(step.routes) if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
+
+    def preview_offer(self, values: dict[str, Any], row: int = 0) -> dict[str, Any]:
+        """What an offer would be (snapped to the grid, the rest from the standing bid) and its worth to
+        the company, without making it: for a front end's offer editor. Raises DS0605 for a bad value."""
+        if not self.negotiating:
+            raise DiagnosticError(Diagnostic.make("DS0605", f"there is no negotiation in progress at step '{self.step_id}'", "offers are made at a negotiation step"))
+        neg = self.negs[row]  # type: ignore[index]
+        from simulator.negotiation.utility import OfferError
+
+        try:
+            outcome = neg.domain.encode(values, neg.standing, neg.in_play)
+        except OfferError as err:
+            raise DiagnosticError(Diagnostic.make("DS0605", str(err), err.hint)) from None
+        return {"offer": neg.domain.decode(outcome), "own_utility": round(neg.own(outcome), 6)}
+
     def _drain(self) -> None:
         """Observers' events (e.g. score items) follow the engine's events of the same choice."""
         for observer in self.observers:
@@ -236,47 +441,76 @@ class Session:
             self.events.append({"kind": kind, "data": data})
 
     def fork(self, world: int) -> "Session":
-        """This session with the same past and another world's luck for the weeks to come (quiet: no events)."""
-        return self._copy(self.state.copy(), Noise(self.entropy, self.market.n, world), [o.fork() for o in self.observers])
+        """This session with the same past and another world's luck for the weeks to come (quiet: no events).
+
+        A negotiation in progress goes on with the counterpart already met; only its luck from here
+        on (walking away, what slips out when asked) is redrawn for `world`."""
+        assert self.rollouts == 1, "fork a single session"
+        negs = None if self.negs is None else [self._fork_neg(0, world)]
+        outcomes = {k: list(v) for k, v in self.nego_outcomes.items()}
+        return self._copy(self.state.copy(), Noise(self.entropy, self.market.n, world), [o.fork() for o in self.observers], negs, outcomes)
 
     def fork_batch(self, worlds: Sequence[int]) -> "Session":
         """A batch of forks, one rollout per world, run together on the market's batch path.
 
         Row k agrees bit for bit with `fork(worlds[k])` while the rollouts take the same story path;
-        where they part (a branch routes them differently), `split` says so and `take` separates them."""
+        where they part (a branch routes them differently, a negotiation ends differently), `split`
+        says so and `take` separates them."""
         assert self.rollouts == 1, "fork a single session"
         n = len(worlds)
-        return self._copy(self.state.repeat(n), NoiseBatch(self.entropy, self.market.n, worlds), [o.fork(rollouts=n) for o in self.observers])
+        negs = None if self.negs is None else [self._fork_neg(0, w) for w in worlds]
+        outcomes = {k: v * n for k, v in self.nego_outcomes.items()}
+        return self._copy(self.state.repeat(n), NoiseBatch(self.entropy, self.market.n, worlds), [o.fork(rollouts=n) for o in self.observers], negs, outcomes)
 
     def take(self, rows: Sequence[int]) -> "Session":
         """The given rollouts of a batch as a batch of their own."""
-        noise = self.noise
-        worlds = noise.worlds if isinstance(noise, NoiseBatch) else [noise.world]
-        return self._copy(self.state.take(rows), NoiseBatch(self.entropy, self.market.n, [worlds[r] for r in rows]), [o.take(rows) for o in self.observers])
+        worlds = self._worlds()
+        negs = None if self.negs is None else [self.negs[r].fork() for r in rows]
+        outcomes = {k: [v[r] for r in rows] for k, v in self.nego_outcomes.items()}
+        return self._copy(self.state.take(rows), NoiseBatch(self.entropy, self.market.n, [worlds[r] for r in rows]), [o.take(rows) for o in self.observers], negs, outcomes)
 
-    def _copy(self, state: MarketState, noise, observers: list) -> "Session":
+    def _fork_neg(self, row: int, world: int) -> Negotiation:
+        neg = self.negs[row]  # type: ignore[index]
+        if world == self._worlds()[row]:
+            return neg.fork()
+        return neg.fork(self._counterpart_rng(world, self.step_id, self.visits[self.step_id] - 1))
+
+    def _copy(self, state: MarketState, noise, observers: list, negs: list[Negotiation] | None, outcomes: dict[str, list[NegoOutcome]]) -> "Session":
         other = copy.copy(self)
         other.noise = noise
         other.state = state
         other.variables = dict(self.variables)
         other.last_entered = dict(self.last_entered)
+        other.visits = dict(self.visits)
         other.chosen = list(self.chosen)
         other.notebook = list(self.notebook)
         other.events = []
         other.quiet = True
         other.observers = observers
+        other.negs = negs
+        other.nego_outcomes = outcomes
         other.split = None
+        other._split_plan = []
         other._changed()
         return other
 
     def resume_split(self) -> list["Session"]:
-        """After a batch split at a branch: one batch per route, each continued to its next decision or ending."""
+        """After a batch split: one batch per way the rollouts went, each continued to its next decision
+        or ending (a branch's routes; at a negotiation, the rows still negotiating and those that ended)."""
         assert self.split is not None
         parts = []
-        for goto, rows in self.split.items():
+        step = self.step
+        for action, arg, rows in self._split_plan:
             part = self.take(rows)
-            part._enter(goto)
-            parts.append(part)
+            if action == "enter":
+                part._enter(arg)
+            elif action == "route":
+                part._enter(part._take_route(step, arg))  # type: ignore[arg-type]
+            elif action == "conclude":
+                goto = part._conclude(step)  # type: ignore[arg-type]
+                if goto is not None:
+                    part._enter(goto)
+            parts.append(part)  # "negotiate": the rows go on negotiating
         return parts
 
     def _apply(self, effect) -> None:
@@ -350,14 +584,14 @@ class Session:
             self._emit("week", week=week + 1, dealers=dealers, diversions=diversions)
 
     def _route(self, step: BranchStep, row: int):
-        ctx = _Context(self, row)
-        return next(r for r in step.routes if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
+        return step.routes[self._route_index(step, row)]
 
     def _enter(self, step_id: str) -> None:
         for _ in range(MAX_PASS_THROUGH):
             self.step_id = step_id
             self._options = None
             self.last_entered[step_id] = self.turn
+            self.visits[step_id] = self.visits.get(step_id, 0) + 1
             step = self.scenario.step(step_id)
             self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
             if isinstance(step, EndingStep):
@@ -368,11 +602,28 @@ class Session:
                 return
             if isinstance(step, DecisionStep):
                 return
+            if isinstance(step, NegotiationStep):
+                self._begin_negotiation(step)
+                assert self.negs is not None
+                ended = [r for r, neg in enumerate(self.negs) if neg.done]
+                if not ended:
+                    return
+                if len(ended) < len(self.negs):  # the counterpart walked out at once in some rows only
+                    going = [r for r in range(len(self.negs)) if r not in ended]
+                    self.split = {f"{step_id}:negotiating": going, f"{step_id}:ended": ended}
+                    self._split_plan = [("negotiate", None, going), ("conclude", None, ended)]
+                    return
+                goto = self._conclude(step)
+                if goto is None:
+                    return
+                step_id = goto
+                continue
             routes = [self._route(step, row) for row in range(self.rollouts)]
             if any(r is not routes[0] for r in routes):
                 self.split = {}
                 for row, r in enumerate(routes):
                     self.split.setdefault(r.goto, []).append(row)
+                self._split_plan = [("enter", goto, rows) for goto, rows in self.split.items()]
                 return
             route = routes[0]
             self._emit("route", step=step_id, to=route.goto, when=route.when or "")
@@ -383,7 +634,8 @@ class Session:
 
 
 def play(loaded: LoadedScenario, seed: int | str, choices: list[str], lang: Lang = "en") -> Session:
-    """Headless play of a list of choices (the Python API the tests and tools use)."""
+    """Headless play of a list of choices (the Python API the tests and tools use); negotiation moves
+    in their text form (`ask=rebate`, `package:rebate=2.5;payment_days=45`)."""
     session = Session(loaded, seed, lang)
     for option in choices:
         session.choose(option)

@@ -19,6 +19,7 @@ observers) and policies:
 from __future__ import annotations
 
 import copy
+import shlex
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,8 @@ from simulator.diagnostics import Diagnostic, DiagnosticError, sort_key
 from simulator.engine import Session, seed_entropy
 from simulator.loader import LoadedScenario
 from simulator.market import stream_key
-from simulator.schema import BranchStep, DecisionStep, EndingStep, Lang, Scenario, text_in
+from simulator.negotiation.play import EXPLORE_STRATEGIES, play_moves
+from simulator.schema import BranchStep, DecisionStep, EndingStep, Lang, NegotiationStep, Scenario, text_in
 from simulator.toml_positions import locate
 
 # Errors in the story graph that the explorer can still play through, to show where a trainee
@@ -55,6 +57,7 @@ class Playthrough:
     outcome: str | None = None
     stuck: str | None = None  # why it stopped without an ending
     session: Session | None = field(default=None, repr=False)  # the final session, if asked for
+    decisions: tuple[str, ...] = ()  # "step.choice" of every choice made at a decision step, in order
 
     @property
     def finished(self) -> bool:
@@ -86,9 +89,14 @@ class _Path:
         self._options: list[str] | None = None
 
     def options(self) -> list[str]:
+        """The options on offer; at a negotiation step, one per headless strategy (`~course`, …), each
+        of which plays the whole negotiation."""
         if self._options is None:  # cached: conditions read the whole market, and a path asks several times
             done = self.session is None or self.session.finished or self.stuck
-            self._options = [] if done else [o.id for o in self.session.options()]  # type: ignore[union-attr]
+            if not done and self.session.negotiating:  # type: ignore[union-attr]
+                self._options = [f"~{name}" for name in EXPLORE_STRATEGIES]
+            else:
+                self._options = [] if done else [o.id for o in self.session.options()]  # type: ignore[union-attr]
         return self._options
 
     def choose(self, option: str, copy_first: bool) -> "_Path":
@@ -96,6 +104,15 @@ class _Path:
         assert self.session is not None
         session = fork(self.session) if copy_first else self.session
         step = session.step_id
+        if option.startswith("~"):  # a negotiation, played to its end by a headless strategy
+            moves: tuple[str, ...] = ()
+            try:
+                for move in play_moves(session, option[1:]):
+                    session.choose(move)
+                    moves += (move,)
+            except DiagnosticError as err:
+                return _Path(session, self.choices + moves, err.diagnostics[0].message, self.offered, self.doomed)
+            return _Path(session, self.choices + moves, None, self.offered, self.doomed)
         offered = self.offered | {f"{step}.{o}" for o in self.options()}
         try:
             session.choose(option)
@@ -125,9 +142,14 @@ class _Path:
             else:
                 self.stuck = f"no ending within {max_decisions} decisions"
         steps: tuple[str, ...] = ()
+        decisions: tuple[str, ...] = ()
         offered = set(self.offered)
         if s is not None:
             steps = tuple(e["data"]["step"] for e in s.events if e["kind"] == "step")
+            decisions = tuple(
+                f"{e['data']['step']}.{e['data']['choice']}" for e in s.events
+                if e["kind"] == "choice" and isinstance(s.scenario.step(e["data"]["step"]), DecisionStep)
+            )
             if not s.finished and s.step_id and isinstance(s.step, DecisionStep):
                 offered |= {f"{s.step_id}.{o}" for o in self.options()}
         ending = s.ending.id if s is not None and s.ending is not None else None
@@ -140,6 +162,7 @@ class _Path:
             outcome=s.ending.outcome if ending and s is not None and s.ending is not None else None,
             stuck=None if ending else self.stuck,
             session=s if keep_session else None,
+            decisions=decisions,
         )
 
 
@@ -346,9 +369,7 @@ def explore(
     for p in all_paths:
         step_counts.update(set(p.steps))
         offered.update(p.offered)
-        # the choice taken at each decision: decisions are the steps where a choice event followed
-        decision_steps = [s for s in p.steps if isinstance(sc.step(s), DecisionStep)]
-        choice_counts.update(f"{step}.{choice}" for step, choice in zip(decision_steps, p.choices))
+        choice_counts.update(p.decisions)  # the choice taken at each decision (a negotiation's moves are not counted)
         if p.ending:
             ending_counts[p.ending] += 1
         else:
@@ -415,7 +436,7 @@ def _findings(report: Report, sc: Scenario, file: str, positions: dict) -> list[
             if choice.when is not None and key not in report.offered:
                 out.append(at("DS0713", ("steps", i, "choices", c_i, "when"), f"choice '{choice.id}' of step '{step.id}' was never offered: its condition never held when the step was reached ({seeds})", f"check the condition `{choice.when}`, or try more seeds (--seeds 20)"))
     for d in report.dead_ends:
-        replay = f"dealersim play {file} --seed {d.seed} --choices {','.join(d.choices)}" if d.choices else f"dealersim play {file} --seed {d.seed}"
+        replay = f"dealersim play {file} --seed {d.seed} --choices {shlex.quote(','.join(d.choices))}" if d.choices else f"dealersim play {file} --seed {d.seed}"
         fix = "give at least one choice no `when`, or make the conditions cover every case" if "no option" in d.reason else "make a choice or route lead on towards an ending"
         out.append(at("DS0712", ("steps", index[d.step], "id") if d.step in index else (), f"dead end at step '{d.step}': {d.reason} ({d.count} playthrough(s))", f"{fix}; to see it: {replay}"))
     return sorted(out, key=sort_key)
@@ -425,7 +446,7 @@ def _edges(sc: Scenario) -> dict[str, list[str]]:
     ids = {s.id for s in sc.steps}
     out: dict[str, list[str]] = {}
     for step in sc.steps:
-        targets = [c.then.goto for c in step.choices] if isinstance(step, DecisionStep) else [r.goto for r in step.routes] if isinstance(step, BranchStep) else []
+        targets = [c.then.goto for c in step.choices] if isinstance(step, DecisionStep) else [r.goto for r in step.routes] if isinstance(step, (BranchStep, NegotiationStep)) else []
         out[step.id] = [t for t in targets if t in ids]
     return out
 
@@ -517,6 +538,8 @@ def mermaid(sc: Scenario, lang: Lang = "en") -> str:
             lines.append(f'  {node(step.id)}["{label}"]')
         elif isinstance(step, BranchStep):
             lines.append(f'  {node(step.id)}{{"{label}"}}')
+        elif isinstance(step, NegotiationStep):
+            lines.append(f'  {node(step.id)}{{{{"{label}"}}}}')
         else:
             lines.append(f'  {node(step.id)}(["{label} ({step.outcome})"])')
     ids = {s.id for s in sc.steps}
@@ -527,7 +550,7 @@ def mermaid(sc: Scenario, lang: Lang = "en") -> str:
                 arrow = "-.->" if c.when else "-->"
                 if c.then.goto in ids:
                     lines.append(f'  {node(step.id)} {arrow}|"{_label(c.id + weeks)}"| {node(c.then.goto)}')
-        elif isinstance(step, BranchStep):
+        elif isinstance(step, (BranchStep, NegotiationStep)):
             for r in step.routes:
                 if r.goto in ids:
                     arrow = "-.->" if r.when else "-->"

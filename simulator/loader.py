@@ -29,6 +29,7 @@ from simulator.schema import (
     DecisionStep,
     EndingStep,
     LocalText,
+    NegotiationStep,
     Scenario,
     _effect_kind,
     _step_kind,
@@ -50,6 +51,8 @@ class LoadedScenario:
     sha256: str
     conditions: dict[str, Condition] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)  # warnings that did not stop loading
+    negotiations: dict[str, Any] = field(default_factory=dict)  # negotiation step id -> the core's NegotiationSpec
+    nego_names: dict[str, str] = field(default_factory=dict)  # every `nego.<step>.*` condition name -> "bool" | "number"
 
     def condition(self, source: str) -> Condition:
         return self.conditions[source]
@@ -106,11 +109,12 @@ def load_text(raw: bytes | str, label: str = "<scenario>", principles: Collectio
         return LoadResult(None, sorted(_schema_diagnostics(err, ctx), key=sort_key))
 
     diags, conditions = _cross_check(scenario, ctx, principles)
-    diags = sorted(_dedupe(diags), key=sort_key)
+    specs, nego_names, nego_diags = _check_negotiations(scenario, ctx)
+    diags = sorted(_dedupe(diags + nego_diags), key=sort_key)
     if has_errors(d for d in diags if d.code not in tolerate):
         return LoadResult(None, diags)
     sha = hashlib.sha256(raw).hexdigest()
-    return LoadResult(LoadedScenario(scenario, label, sha, conditions, diags), diags)
+    return LoadResult(LoadedScenario(scenario, label, sha, conditions, diags, specs, nego_names), diags)
 
 
 def _fail(code: str, message: str, hint: str, label: str, line: int = 0, col: int = 0) -> LoadResult:
@@ -193,7 +197,7 @@ def _clean_loc(loc: tuple, data: Any) -> tuple[Loc, list[str]]:
     return tuple(path), labels
 
 
-_UNION_LABELS = {"str", "LocalText", "float", "bool", "int", *EFFECT_KINDS, *STEP_KINDS}
+_UNION_LABELS = {"str", "LocalText", "float", "bool", "int", "list[float]", "number_issue", "options_issue", *EFFECT_KINDS, *STEP_KINDS}
 
 
 def _value_at(data: Any, loc: Loc) -> Any:
@@ -320,7 +324,7 @@ def _schema_diagnostic(e: dict, loc: Loc, labels: list[str], ctx: _Ctx) -> Diagn
             )
         kind = value.get("kind") if isinstance(value, dict) else None
         extra = f"unknown step kind '{kind}'{did_you_mean(str(kind), STEP_KINDS)}" if kind else "cannot tell what kind of step this is"
-        return ctx.diag("DS0107", loc, f"{where}: {extra}", "a decision step has `choices`, a branch step has `routes`, an ending has `outcome` (or set kind = \"decision\" | \"branch\" | \"ending\")")
+        return ctx.diag("DS0107", loc, f"{where}: {extra}", "a decision step has `choices`, a branch step has `routes`, an ending has `outcome`, a negotiation has `issues` (or set kind = \"decision\" | \"branch\" | \"ending\" | \"negotiation\")")
     if etype in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         limit = next(iter(e.get("ctx", {}).values()), "")
         words = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}[etype]
@@ -404,6 +408,9 @@ def _cross_check(sc: Scenario, ctx: _Ctx, principles: Collection[str] | None) ->
     names = {n: "number" for n in market.observable_names()}
     for var, value in sc.variables.items():
         names[f"var.{var}"] = "bool" if isinstance(value, bool) else "number"
+    for step in sc.steps:
+        if isinstance(step, NegotiationStep):
+            names.update(nego_condition_names(step))
     choice_ids = {f"{s.id}.{c.id}" for s in sc.steps if isinstance(s, DecisionStep) for c in s.choices}
     scope = Scope(names=names, steps=frozenset(step_ids), choices=frozenset(choice_ids))
     conditions: dict[str, Condition] = {}
@@ -457,14 +464,17 @@ def _cross_check(sc: Scenario, ctx: _Ctx, principles: Collection[str] | None) ->
                         diags.append(ctx.diag("DS0214", cloc + ("principles", pid), f"choice '{choice.id}' scores '{pid}', which the scenario does not list in `principles`", "add it to the scenario's `principles` list so the briefing and catalogue show it"))
             if all(c.when is not None for c in step.choices):
                 diags.append(ctx.diag("DS0216", base + ("choices",), f"every choice of step '{step.id}' has a condition; when none holds the trainee is stuck", "give at least one choice no `when`"))
-        elif isinstance(step, BranchStep):
+        elif isinstance(step, (BranchStep, NegotiationStep)):
+            what = "branch" if isinstance(step, BranchStep) else "negotiation"
             for r_i, route in enumerate(step.routes):
                 rloc = base + ("routes", r_i)
                 if route.when is not None:
                     check_condition(route.when, rloc + ("when",))
                 check_goto(route.goto, rloc + ("goto",), f"route {r_i + 1} of '{step.id}'")
+                for e_i, effect in enumerate(getattr(route, "effects", [])):
+                    _check_effect(effect, rloc + ("effects", e_i), sc, ctx, diags, check_dealer, used_names)
             if step.routes[-1].when is not None:
-                diags.append(ctx.diag("DS0207", base + ("routes",), f"branch step '{step.id}' has no default route: when no condition holds the story stops", "add a last route with only `goto` (no `when`)"))
+                diags.append(ctx.diag("DS0207", base + ("routes",), f"{what} step '{step.id}' has no default route: when no condition holds the story stops", "add a last route with only `goto` (no `when`)"))
         _check_texts(step, base, ctx, diags)
 
     _check_texts(sc, (), ctx, diags)
@@ -526,6 +536,16 @@ def _check_texts(model: BaseModel, base: Loc, ctx: _Ctx, diags: list[Diagnostic]
         for name in ("text", "feedback", "reply"):
             if isinstance(getattr(choice, name), str):
                 diags.append(_one_language(ctx, base + ("choices", c_i, name)))
+    if isinstance(model, NegotiationStep):
+        for k, issue in enumerate(model.issues):
+            if isinstance(issue.name, str):
+                diags.append(_one_language(ctx, base + ("issues", k, "name")))
+            for o, option in enumerate(getattr(issue, "options", [])):
+                if isinstance(option.name, str):
+                    diags.append(_one_language(ctx, base + ("issues", k, "options", o, "name")))
+        for name in ("name", "partner"):
+            if isinstance(getattr(model.counterpart, name), str):
+                diags.append(_one_language(ctx, base + ("counterpart", name)))
 
 
 # Chinese characters (CJK unified ideographs and their extensions used in names) and Latin letters.
@@ -605,7 +625,7 @@ def _graph_checks(sc: Scenario, ctx: _Ctx, step_ids: dict[str, int]) -> list[Dia
     for step in sc.steps:
         if isinstance(step, DecisionStep):
             edges[step.id] = [c.then.goto for c in step.choices if c.then.goto in step_ids]
-        elif isinstance(step, BranchStep):
+        elif isinstance(step, (BranchStep, NegotiationStep)):
             edges[step.id] = [r.goto for r in step.routes if r.goto in step_ids]
         else:
             edges[step.id] = []
@@ -667,6 +687,128 @@ def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             out.append(d)
     return out
+
+
+# ---------------------------------------------------------------- negotiation steps
+
+ZOPA_SAMPLE = 200  # counterparts drawn to judge whether a deal is usually possible
+ZOPA_SHARE = 0.5  # warn when fewer than this share of them leave any deal both sides accept
+
+
+def _check_negotiations(sc: Scenario, ctx: _Ctx) -> tuple[dict[str, Any], dict[str, str], list[Diagnostic]]:
+    """Each negotiation step as the core's spec, its condition names, and what makes it unplayable.
+
+    DS0111 unknown line or tactic key; DS0109 a tactic value; DS0403 issues or counterpart that cannot
+    be played (with the core's reason); DS0404 no zone of agreement for most counterparts."""
+    from simulator.negotiation.spec import SpecError
+    from simulator.negotiation.step import FIXED_NAMES, PARAM_NAMES, core_issue, counterpart_spec, spec_from_step, tactic_params
+
+    specs: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    diags: list[Diagnostic] = []
+    for i, step in enumerate(sc.steps):
+        if not isinstance(step, NegotiationStep):
+            continue
+        base: Loc = ("steps", i)
+        names.update(nego_condition_names(step))
+        from simulator.negotiation.lines import LINES
+
+        for key in step.lines:
+            if key not in LINES:
+                diags.append(ctx.diag("DS0111", base + ("lines", key), f"'{key}' is not a negotiation line{did_you_mean(key, LINES)}", "lines: docs/NEGOTIATION.md#lines"))
+        for key in step.tactics:
+            if key not in PARAM_NAMES:
+                diags.append(ctx.diag("DS0111", base + ("tactics", key), f"'{key}' is not a tactic parameter{did_you_mean(key, PARAM_NAMES)}", "parameters: docs/NEGOTIATION.md#parameters-tacticparams-all-ours"))
+        broken = False
+        for key, value in step.tactics.items():
+            try:
+                tactic_params({key: value})
+            except SpecError as err:
+                diags.append(ctx.diag("DS0109", base + ("tactics", key), str(err), err.hint))
+                broken = True
+        ids: dict[str, int] = {}
+        for k, issue in enumerate(step.issues):
+            iloc = base + ("issues", k)
+            if issue.id in ids:
+                diags.append(ctx.diag("DS0403", iloc + ("id",), f"issue id '{issue.id}' is used twice in negotiation '{step.id}'", "give every issue its own id"))
+                broken = True
+            ids.setdefault(issue.id, k)
+            if issue.id in FIXED_NAMES:
+                diags.append(ctx.diag("DS0403", iloc + ("id",), f"issue id '{issue.id}' clashes with the condition name nego.{step.id}.{issue.id}", "choose another id for the issue"))
+                broken = True
+            try:
+                core_issue(issue)
+            except SpecError as err:
+                diags.append(ctx.diag("DS0403", iloc + (_issue_field(str(err)),), f"negotiation '{step.id}': {err}", err.hint))
+                broken = True
+        try:
+            counterpart_spec(step)
+        except SpecError as err:
+            diags.append(ctx.diag("DS0403", base + ("counterpart", _counterpart_field(str(err))), f"negotiation '{step.id}': {err}", err.hint))
+            broken = True
+        if all(issue.weight == 0 for issue in step.issues):
+            diags.append(ctx.diag("DS0403", base + ("issues", 0, "weight"), f"negotiation '{step.id}': every issue has weight 0, so no deal is better for the company than another", "give the issues that matter to the company a weight above 0"))
+            broken = True
+        if broken:
+            continue
+        try:
+            spec = spec_from_step(step)
+        except SpecError as err:
+            field_ = "moves" if "moves" in str(err) else "issues"
+            diags.append(ctx.diag("DS0403", base + (field_,), f"negotiation '{step.id}': {err}", err.hint))
+            continue
+        specs[step.id] = spec
+        share = _zopa_share(spec)
+        if share < ZOPA_SHARE:
+            diags.append(ctx.diag(
+                "DS0404", base + ("walk_away_below",),
+                f"negotiation '{step.id}': only {share:.0%} of the counterparts drawn from its distributions leave any deal both sides would accept",
+                "lower walk_away_below or the counterpart's reservation, widen the ranges, or add an issue to trade",
+            ))
+    return specs, names, diags
+
+
+def _issue_field(message: str) -> str:
+    for word, name in (("default", "default"), ("grid", "step"), ("step", "step"), ("lo <", "range"), ("range", "range"), ("finite", "range"), ("option", "options")):
+        if word in message:
+            return name
+    return "id"
+
+
+def _counterpart_field(message: str) -> str:
+    for word in ("reservation", "anchor", "good_cop_at", "style", "concession", "weight_alpha"):
+        if word in message:
+            return {"concession": "style", "weight_alpha": "name"}.get(word, word)
+    return "name"
+
+
+def _zopa_share(spec: Any) -> float:
+    """Share of counterparts (a fixed sample) for which some outcome clears both reservation values."""
+    import numpy as np
+
+    from simulator.negotiation.strategy import draw_profile
+    from simulator.negotiation.utility import Domain, company_utility, value_table
+
+    domain = Domain(spec)
+    idx = domain.enumerate(tuple(True for _ in spec.issues))
+    own = company_utility(spec).batch(idx)
+    ok_own = own >= spec.company_reservation - 1e-12
+    if not ok_own.any():
+        return 0.0
+    theirs_v = np.stack([value_table(issue, "counterpart")[idx[:, k]] for k, issue in enumerate(spec.issues)], axis=1)[ok_own]
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0, spawn_key=(0x7A0BA,))))
+    hits = 0
+    for _ in range(ZOPA_SAMPLE):
+        profile = draw_profile(spec, rng)
+        if (theirs_v @ np.asarray(profile.weights)).max() >= profile.reservation - 1e-12:
+            hits += 1
+    return hits / ZOPA_SAMPLE
+
+
+def nego_condition_names(step: NegotiationStep) -> dict[str, str]:
+    from simulator.negotiation.step import condition_names
+
+    return condition_names(step)
 
 
 def scenario_files(paths: list[str | Path]) -> list[Path]:

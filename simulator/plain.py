@@ -61,7 +61,9 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
     while not session.finished:
         options = session.options()
         for o in options:
-            out(f"  {o.number}. {o.text}")
+            out(f"  {o.number}. {o.text}" + (f"  [{o.id}]" if session.negotiating else ""))
+        if session.negotiating:
+            out(t("nego_plain_hint", lang))
         try:
             answer = ask(t("your_move", lang) + " ").strip()
         except EOFError:
@@ -84,9 +86,13 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
         try:
             events = recorded.choose(answer)
         except DiagnosticError as err:
-            if err.diagnostics[0].code != "DS0601":
+            d = err.diagnostics[0]
+            if d.code not in ("DS0601", "DS0605"):
                 raise
-            out(f"{err.diagnostics[0].code} {t('not_an_option', lang, value=answer)}")
+            if session.negotiating:  # a move that is malformed or not allowed now: say why
+                out(f"{d.code} {d.message}" + (f" ({d.hint})" if d.hint else ""))
+            else:
+                out(f"{d.code} {t('not_an_option', lang, value=answer)}")
             continue
         show(events, recorded, out)
     from scoring.report import scorecard_from_events, scorecard_lines

@@ -21,6 +21,7 @@ built in; the scorer will register a source for `score.*` names (its observers j
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,9 @@ from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean, has
 from simulator.engine import Session
 from simulator.loader import MAX_BYTES, LoadedScenario, Loc, _Ctx, _describe, _schema_diagnostics, _toml_error, load_scenario
 from simulator.market import Market
-from simulator.schema import IDENT, DecisionStep, EndingStep, Lang, Strict
+from simulator.negotiation.play import play_moves
+from simulator.negotiation.step import format_choice, parse_choice
+from simulator.schema import IDENT, MOVE_KINDS, DecisionStep, EndingStep, Lang, NegotiationStep, Strict
 from simulator.toml_positions import key_positions
 
 SUFFIX = ".test.toml"
@@ -50,7 +53,10 @@ class PlayTest(Strict):
     seed: int | str | None = Field(default=None, description="The market seed (default 0)…")
     seeds: list[int | str] | None = Field(default=None, min_length=1, max_length=100, description="…or several seeds: the test must pass for each.")
     lang: Lang = Field(default="en", description="Language of the session (it changes no outcome).")
-    choices: list[str | int] = Field(default_factory=list, max_length=200, description="Option ids, or the numbers a trainee would type, in order.")
+    choices: list[str | int] = Field(
+        default_factory=list, max_length=200,
+        description="Option ids, or the numbers a trainee would type, in order; at a negotiation step its moves (`ask=rebate`, `package:rebate=2.5;payment_days=45`) or `~course` (the rest of the negotiation by a headless strategy).",
+    )
     reach: Annotated[str, Field(pattern=IDENT)] | None = Field(default=None, description="A step the story must pass through.")
     ending: Annotated[str, Field(pattern=IDENT)] | None = Field(default=None, description="The ending the story must reach.")
     outcome: Literal["good", "mixed", "bad"] | None = Field(default=None, description="The outcome of the ending reached.")
@@ -65,8 +71,8 @@ class PlayTest(Strict):
         for k, choice in enumerate(value, 1):
             if isinstance(choice, int) and not 1 <= choice <= 9:
                 raise ValueError(f"choice {k} is {choice}: option numbers are 1–9")
-            if isinstance(choice, str) and not re.match(IDENT, choice):
-                raise ValueError(f"choice {k} is \"{choice}\": a choice id is lower-case letters, digits and _")
+            if isinstance(choice, str) and not re.match(IDENT, choice) and not _move_syntax(choice):
+                raise ValueError(f"choice {k} is \"{choice}\": a choice id is lower-case letters, digits and _ (a negotiation move: ask=rebate, package:rebate=2.5, ~course)")
         return value
 
     @field_validator("expect")
@@ -88,6 +94,20 @@ class PlayTest(Strict):
         return list(self.seeds) if self.seeds is not None else [0 if self.seed is None else self.seed]
 
 
+def _move_syntax(text: str) -> bool:
+    """A negotiation move in its text form, or `~strategy`."""
+    from simulator.negotiation.play import STRATEGIES
+    from simulator.negotiation.step import ChoiceSyntaxError, parse_choice
+
+    if text.startswith("~"):
+        return text[1:] in STRATEGIES
+    try:
+        kind, _ = parse_choice(text)
+    except ChoiceSyntaxError:
+        return False
+    return bool(re.match(IDENT, kind))
+
+
 class PlayTestFile(Strict):
     scenario: str | None = Field(default=None, description="The scenario file, relative to this file (default: the same name without `.test`).")
     test: list[PlayTest] = Field(min_length=1, max_length=500, description="The tests, one [[test]] table each.")
@@ -105,7 +125,7 @@ class Source:
 
 
 def _market_names(loaded: LoadedScenario) -> list[str]:
-    return Market(loaded.scenario.market).observable_names() + [f"var.{v}" for v in loaded.scenario.variables]
+    return Market(loaded.scenario.market).observable_names() + [f"var.{v}" for v in loaded.scenario.variables] + list(loaded.nego_names)
 
 
 SOURCES: list[Source] = [Source(_market_names, lambda session: session.observe())]
@@ -219,8 +239,10 @@ def _check_names(t: LoadedTests) -> list[Diagnostic]:
     steps = {s.id: s for s in sc.steps}
     endings = [s.id for s in sc.steps if isinstance(s, EndingStep)]
     choice_ids = {c.id for s in sc.steps if isinstance(s, DecisionStep) for c in s.choices}
+    if any(isinstance(s, NegotiationStep) for s in sc.steps):
+        choice_ids |= set(MOVE_KINDS)
     known = _known_names(t.scenario)
-    bools = {f"var.{v}" for v, value in sc.variables.items() if isinstance(value, bool)}
+    bools = {f"var.{v}" for v, value in sc.variables.items() if isinstance(value, bool)} | {n for n, kind in t.scenario.nego_names.items() if kind == "bool"}
     out: list[Diagnostic] = []
     for i, test in enumerate(t.file.test):
         base: Loc = ("test", i)
@@ -230,8 +252,11 @@ def _check_names(t: LoadedTests) -> list[Diagnostic]:
             what = f"'{test.ending}' is a {steps[test.ending].kind} step, not an ending" if test.ending in steps else f"no ending '{test.ending}' in {sc.id}{did_you_mean(test.ending, endings)}"
             out.append(t.diag("DS0702", base + ("ending",), f"test '{test.name}': {what}", f"endings: {', '.join(endings)}"))
         for k, choice in enumerate(test.choices):
-            if isinstance(choice, str) and choice not in choice_ids:
-                out.append(t.diag("DS0702", base + ("choices", k), f"test '{test.name}': no choice '{choice}' in {sc.id}{did_you_mean(choice, choice_ids)}", "use a choice id, or the option's number"))
+            name = parse_choice(choice)[0] if isinstance(choice, str) and not choice.startswith("~") else choice
+            if isinstance(choice, str) and choice.startswith("~") and not any(isinstance(s, NegotiationStep) for s in sc.steps):
+                out.append(t.diag("DS0702", base + ("choices", k), f"test '{test.name}': '{choice}' plays a negotiation, and {sc.id} has none", "use a choice id, or the option's number"))
+            elif isinstance(name, str) and not name.startswith("~") and name not in choice_ids:
+                out.append(t.diag("DS0702", base + ("choices", k), f"test '{test.name}': no choice '{name}' in {sc.id}{did_you_mean(name, choice_ids)}", "use a choice id, or the option's number"))
         for name, want in test.expect.items():
             loc = base + ("expect", name)
             if name not in known:
@@ -282,7 +307,7 @@ def run_case(t: LoadedTests, index: int, seed: int | str) -> CaseResult:
     taken: list[str] = []
 
     def fail(loc: Loc, message: str) -> None:
-        replay = f"dealersim play {scenario_file} --seed {seed}" + (f" --choices {','.join(taken)}" if taken else "")
+        replay = f"dealersim play {scenario_file} --seed {seed}" + (f" --choices {shlex.quote(','.join(taken))}" if taken else "")
         result.failures.append(t.diag("DS0701", loc, f"test '{test.name}' (seed {seed}): {message}", f"to see it: {replay}"))
 
     session = Session(t.scenario, seed, test.lang)
@@ -291,6 +316,14 @@ def run_case(t: LoadedTests, index: int, seed: int | str) -> CaseResult:
         if session.finished:
             fail(base + ("choices", k), f"the story ended at '{session.step_id}' before choice {k + 1} ('{option}')")
             return result
+        if option.startswith("~"):  # the rest of this negotiation, by a headless strategy
+            if not session.negotiating:
+                fail(base + ("choices", k), f"choice {k + 1} ('{option}') plays a negotiation, but step '{session.step_id}' is not one")
+                return result
+            for move in play_moves(session, option[1:]):
+                session.choose(move)
+                taken.append(move)
+            continue
         try:
             session.choose(option)
         except DiagnosticError as err:
@@ -300,7 +333,8 @@ def run_case(t: LoadedTests, index: int, seed: int | str) -> CaseResult:
             offered = ", ".join(f"{o.number} {o.id}" for o in session.options()) or "nothing"
             fail(base + ("choices", k), f"choice {k + 1} ('{option}') is not on offer at step '{session.step_id}'; on offer: {offered}")
             return result
-        taken.append(session.chosen[-1].split(".", 1)[1])
+        last = next(e["data"] for e in reversed(session.events) if e["kind"] == "choice")
+        taken.append(format_choice(last["choice"], last.get("params")))
     path = [e["data"]["step"] for e in session.events if e["kind"] == "step"]
     where = f"ended at '{session.step_id}' ({session.ending.outcome})" if session.ending else f"stopped at step '{session.step_id}' after {len(taken)} choice(s)"
     if test.reach is not None and test.reach not in path:

@@ -68,8 +68,8 @@ class RecordedSession:
         recorded._write(session.events)
         return recorded
 
-    def choose(self, option_id: str) -> list[Event]:
-        events = self.session.choose(option_id)
+    def choose(self, option_id: str, **params) -> list[Event]:
+        events = self.session.choose(option_id, **params)
         self._write(events)
         if self.session.finished:
             self._finish()
@@ -168,7 +168,8 @@ def replay_choices(
     for record in contents.records:
         if record.kind != "choice" or session.finished:
             continue
-        events.extend(session.choose(record.data.get("choice", "")))
+        # a negotiation move carries its params (values, issue, how): the re-simulation makes the same move
+        events.extend(session.choose(record.data.get("choice", ""), **(record.data.get("params") or {})))
     if session.finished:
         events.append({"kind": "end", "data": end_data(events, session.turn)})
     return session, events

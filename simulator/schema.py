@@ -9,9 +9,12 @@ generated from these models (`dealersim schema`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, field_validator
+
+from simulator.negotiation.lines import LINES
+from simulator.negotiation.params import params_table
 
 SCHEMA_VERSION = 1
 FAMILIES = ("first_visit", "stock_push", "diversion", "negotiation")
@@ -448,7 +451,116 @@ class EndingStep(Strict):
     outcome: Literal["good", "mixed", "bad"] = Field(description="How the ending is judged in the debrief.")
 
 
-STEP_KINDS = ("decision", "branch", "ending")
+# ---------------------------------------------------------------- negotiation steps
+# A step with `issues` is a negotiation (docs/NEGOTIATION.md, docs/FORMAT.md#negotiation-steps).
+# The loader converts it to the core's NegotiationSpec (simulator/negotiation/step.py); the
+# negotiation's numbers are ours (proposed), not the course's.
+
+MoveKind = Literal[
+    "offer", "package", "accept", "walk_away", "ask", "listen", "restate", "reluctant", "flinch", "say_no",
+    "authority", "break_deadlock", "summarise", "empathise", "name_tactic",
+]
+MOVE_KINDS: tuple[str, ...] = get_args(MoveKind)
+STYLES = {"boulware": (0.2, 0.5), "linear": (0.8, 1.25), "conceder": (2.0, 5.0)}  # concession exponent e, drawn log-uniformly
+
+
+class IssueOption(Strict):
+    id: Ident = Field(description="Option id, used in offers (`marketing_support = \"promoter\"`) and conditions (`nego.<step>.marketing_support.promoter`).")
+    name: Text = Field(description="The option as the trainee sees it.")
+    ours: float = Field(ge=0, le=1, description="How good this option is for the company, 0 (worst) to 1 (best).")
+    theirs: float = Field(ge=0, le=1, description="How good it is for the counterpart, 0–1 (public: what anyone in the trade would expect).")
+
+
+class NumberIssue(Strict):
+    id: Ident = Field(description="Issue id, used in offers (`rebate = 2.5`) and conditions (`nego.<step>.rebate`).")
+    name: Text = Field(description="The issue as the trainee sees it, e.g. 返利 / rebate.")
+    unit: Text | None = Field(default=None, description="Unit shown after the number, e.g. `%` or { zh = \"天\", en = \"days\" }.")
+    range: list[float] = Field(min_length=2, max_length=2, description="[lowest, highest] value that can be negotiated.")
+    step: float = Field(gt=0, description="Grid step: offers snap to lowest, lowest + step, …, highest (at most 21 points).")
+    we_prefer: Literal["high", "low"] = Field(description="Which end of the range the company prefers.")
+    they_prefer: Literal["high", "low"] | None = Field(
+        default=None, description="Which end the counterpart prefers; leave it out for the opposite of the company (a distributive issue).",
+    )
+    weight: float = Field(ge=0, le=100, description="How much this issue matters to the company, relative to the other issues (normalised to sum 1).")
+    their_alpha: float = Field(
+        default=1.0, gt=0, le=100,
+        description="The counterpart's hidden weight on this issue is drawn from a Dirichlet distribution: its expected share is their_alpha ÷ the sum over the issues; larger values everywhere make the draw less spread.",
+    )
+    on_table: bool = Field(default=True, description="false: fixed at `default` until someone adds it to the table (breaking a deadlock).")
+    default: float | None = Field(default=None, description="The status quo while the issue is off the table (default: the company's preferred end).")
+
+
+class OptionsIssue(Strict):
+    id: Ident = Field(description="Issue id, used in offers (`marketing_support = \"promoter\"`) and conditions.")
+    name: Text = Field(description="The issue as the trainee sees it, e.g. 市场支持 / marketing support.")
+    options: list[IssueOption] = Field(min_length=2, max_length=21, description="The options (2–21), each valued by both sides.")
+    weight: float = Field(ge=0, le=100, description="How much this issue matters to the company, relative to the other issues (normalised to sum 1).")
+    their_alpha: float = Field(
+        default=1.0, gt=0, le=100,
+        description="Dirichlet concentration of the counterpart's hidden weight on this issue (expected share = their_alpha ÷ the sum over the issues).",
+    )
+    on_table: bool = Field(default=True, description="false: fixed at `default` until someone adds it to the table (breaking a deadlock).")
+    default: Ident | None = Field(default=None, description="The option that holds while the issue is off the table (default: the company's best).")
+
+
+def _issue_kind(value: Any) -> str:
+    if isinstance(value, BaseModel):
+        return "options_issue" if isinstance(value, OptionsIssue) else "number_issue"
+    return "options_issue" if isinstance(value, dict) and "options" in value else "number_issue"
+
+
+NegIssue = Annotated[
+    Union[Annotated[NumberIssue, Tag("number_issue")], Annotated[OptionsIssue, Tag("options_issue")]],
+    Discriminator(_issue_kind),
+]
+
+
+class Counterpart(Strict):
+    name: Text = Field(description="Who the trainee negotiates with, as shown next to what they say.")
+    partner: Text | None = Field(default=None, description="The second person on their side, who plays the good cop when `good_cop_bad_cop` is on (e.g. the son).")
+    reservation: float | list[float] = Field(
+        default_factory=lambda: [0.3, 0.45],
+        description="Its walk-away level on its own 0–1 utility scale: a number, or [low, high] to draw it per seed.",
+    )
+    style: Literal["boulware", "linear", "conceder"] | list[float] = Field(
+        default="linear",
+        description="How it concedes over the rounds: `boulware` (holds out, concedes late), `linear`, `conceder` (gives early), or [low, high] of the concession exponent e.",
+    )
+    anchor: float = Field(default=0.95, gt=0, le=1, description="How extreme its opening demand is: the utility (0–1, its own scale) of its first bid; above its reservation.")
+    good_cop_bad_cop: bool = Field(default=False, description="Whether it plays good cop / bad cop (with `partner` as the good cop).")
+    good_cop_at: float = Field(default=0.5, ge=0, le=1, description="When the act starts: at its first bid after this share of the rounds.")
+
+
+class NegotiationRoute(Strict):
+    when: str | None = Field(default=None, description="Condition, usually on `nego.<step>.*`; the first route whose condition holds is taken. Leave it out for the default route.")
+    goto: Ident = Field(description="The step to go to when the negotiation has ended.")
+    effects: list[Effect] = Field(default_factory=list, max_length=20, description="What the outcome does to the market, in order (e.g. the first order under the new contract).")
+    simulate_weeks: int = Field(default=0, ge=0, le=52, description="Market weeks that pass before the next step.")
+
+
+class NegotiationStep(Strict):
+    kind: Literal["negotiation"] = Field(default="negotiation", description="Optional: a step with `issues` is a negotiation step.")
+    id: Ident = Field(description="Unique step id; conditions read the outcome as `nego.<id>.*`.")
+    title: Text | None = Field(default=None, description="Short heading for the step.")
+    text: Text = Field(description="The situation at the start of the negotiation.")
+    issues: list[NegIssue] = Field(min_length=1, max_length=6, description="What is negotiated (1–6 issues): numbers on a range, or options.")
+    walk_away_below: float = Field(ge=0, lt=1, description="The company's reservation value: a deal worth less than this (0–1, the company's utility) is worse than no deal.")
+    rounds: int = Field(default=8, ge=2, le=30, description="The counterpart's bids, its opening included; after its last bid the trainee has one last answer.")
+    counterpart: Counterpart = Field(description="Who sits across the table, and how they negotiate (drawn per seed).")
+    moves: list[MoveKind] | None = Field(default=None, min_length=1, description="The moves the trainee may make (default: all fifteen).")
+    lines: dict[str, LocalText] = Field(
+        default_factory=dict,
+        description="What the counterpart says, by situation (e.g. `opening`, `bid`, `reveal_high`), replacing the default lines (docs/NEGOTIATION.md#lines).",
+        json_schema_extra={"propertyNames": {"enum": sorted(LINES)}},
+    )
+    tactics: dict[str, float] = Field(
+        default_factory=dict, description="Overrides of the tactic parameters (docs/NEGOTIATION.md#parameters-tacticparams-all-ours), e.g. `{ nibble_prob = 0.5 }`.",
+        json_schema_extra={"propertyNames": {"enum": [name for name, _ in params_table()]}},
+    )
+    routes: list[NegotiationRoute] = Field(min_length=1, max_length=20, description="Where the story goes when the negotiation ends; the last route should have no `when`.")
+
+
+STEP_KINDS = ("decision", "branch", "ending", "negotiation")
 
 
 def _step_kind(value: Any) -> str | None:
@@ -461,6 +573,8 @@ def _step_kind(value: Any) -> str | None:
         return kind if kind in STEP_KINDS else None
     if "choices" in value:
         return "decision"
+    if "issues" in value:  # before `routes`: a negotiation has routes too
+        return "negotiation"
     if "routes" in value:
         return "branch"
     if "outcome" in value:
@@ -473,6 +587,7 @@ Step = Annotated[
         Annotated[DecisionStep, Tag("decision")],
         Annotated[BranchStep, Tag("branch")],
         Annotated[EndingStep, Tag("ending")],
+        Annotated[NegotiationStep, Tag("negotiation")],
     ],
     Discriminator(_step_kind),
 ]
@@ -535,7 +650,7 @@ class Scenario(Strict):
     def model_post_init(self, context: Any) -> None:
         self._step_index = {s.id: s for s in self.steps}
 
-    def step(self, step_id: str) -> DecisionStep | BranchStep | EndingStep:
+    def step(self, step_id: str) -> DecisionStep | BranchStep | EndingStep | NegotiationStep:
         return self._step_index[step_id]
 
     def dealer_index(self, dealer_id: str) -> int:

@@ -28,6 +28,10 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
         if d.get("text"):
             lines.append(d["text"])
         return lines
+    if kind.startswith("nego_"):
+        return _nego_lines(kind, d, lang)
+    if kind == "choice" and "params" in d and "round" in d:
+        return [t("nego_you", lang, round=d["round"] + 1, text=d.get("text", d.get("choice", "")))]
     if kind == "choice":
         lines = [t("you_chose", lang, text=d.get("text", d.get("choice", "")))]
         if d.get("reply"):
@@ -130,3 +134,36 @@ def _week_lines(d: Mapping[str, Any], lang: Lang, who) -> list[str]:
 
 def _sep(lang: Lang) -> str:
     return "，" if lang == "zh" else ", "
+
+
+def _nego_lines(kind: str, d: Mapping[str, Any], lang: Lang) -> list[str]:
+    """A negotiation step's events (docs/NEGOTIATION.md#events): what is said and the terms on the table."""
+    who = d.get("speaker", "")
+    if kind == "nego_bid":
+        lines = [t("nego_bid", lang, round=d["round"] + 1, who=who, say=d.get("text", ""))]
+        if d.get("terms"):
+            lines.append(t("nego_bid_terms", lang, terms=d["terms"], own=f"{d['own_utility']:.2f}"))
+        if d.get("request"):
+            lines.append(t("nego_good_cop_asks", lang, issue=d.get("issue_name", d["request"])))
+        return lines
+    if kind == "nego_move":
+        if d.get("terms"):
+            return [t("nego_you_terms", lang, terms=d["terms"], own=f"{d['own_utility']:.2f}")]
+        return []
+    if kind == "nego_reply":
+        lines = [t("nego_reply", lang, who=who, say=d.get("text", ""))]
+        if "reading" in d:
+            lines.append(t("nego_reading", lang, issue=d.get("issue_name", d.get("issue", "")), pct=f"{100 * d['reading']:.0f}%"))
+        return lines
+    if kind == "nego_deadlock":
+        return [t("nego_deadlock", lang, who=who, say=d.get("text", ""))]
+    if kind == "nego_end":
+        reason = t(f"nego_reason_{d.get('reason')}", lang)
+        if d.get("deal"):
+            line = t("nego_deal", lang, reason=reason, rounds=d.get("rounds", ""), terms=d.get("terms", ""), own=f"{d.get('own_utility', 0):.2f}")
+        else:
+            line = t("nego_no_deal", lang, reason=reason, rounds=d.get("rounds", ""))
+        return [line, f"    {who}: “{d.get('text', '')}”" if lang == "en" else f"    {who}：“{d.get('text', '')}”"]
+    if kind == "nego_result":
+        return [t("nego_result", lang, quality=f"{d.get('deal_quality', 0):.0f}", joint=f"{100 * d.get('joint_gain_ratio', 0):.0f}%", nash=f"{d.get('nash_distance', 0):.2f}")]
+    return []

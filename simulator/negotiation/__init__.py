@@ -16,7 +16,7 @@ Pure and deterministic: randomness only from the numpy Generator passed in; no c
 See docs/NEGOTIATION.md.
 """
 
-from simulator.negotiation.metrics import ConcessionPattern, Result, concession_pattern, nash_point, pareto_front
+from simulator.negotiation.metrics import ConcessionPattern, Result, concession_pattern, deal_quality, nash_point, pareto_front
 from simulator.negotiation.params import DEFAULT_PARAMS, TacticParams
 from simulator.negotiation.policies import POLICIES, CoursePolicy, GreedyPolicy, RandomPolicy, make_policy
 from simulator.negotiation.protocol import MOVES, OFFER_MOVES, TALK_MOVES, Move, MoveError, Negotiation, View, run
@@ -28,6 +28,6 @@ from simulator.negotiation.utility import OfferError
 __all__ = [
     "ConcessionPattern", "CounterpartSpec", "CoursePolicy", "DEFAULT_PARAMS", "GreedyPolicy", "MOVES", "Move", "MoveError",
     "Negotiation", "NegotiationSpec", "NumericIssue", "OFFER_MOVES", "OfferError", "OptionIssue", "POLICIES", "RandomPolicy",
-    "Result", "SpecError", "TALK_MOVES", "TacticParams", "View", "concession_pattern", "make_policy", "nash_point",
+    "Result", "SpecError", "TALK_MOVES", "TacticParams", "View", "concession_pattern", "deal_quality", "make_policy", "nash_point",
     "pareto_front", "run", "score_items", "target_utility",
 ]

@@ -1,7 +1,7 @@
 """What the counterpart says in each situation, in both languages.
 
 The core emits a situation key (`line`) with each event; the front renders it. A scenario can
-override any line for its own characters (phase 2: `[steps.lines]`); these are the defaults.
+override any line for its own characters (`[steps.lines]`, docs/NEGOTIATION.md#lines); these are the defaults.
 Placeholders: {issue} (the issue's display name), {n}. All lines are ours (the course gives none).
 """
 
@@ -69,7 +69,7 @@ def render_line(key: str, lang: str, overrides: Mapping[str, Mapping[str, str]] 
     table = (overrides or {}).get(key) or LINES[key]
     return table[lang].format(**fmt)
 
-# How each trainee move is offered (phase 2 turns these into Session.options() texts).
+# How each trainee move is offered (the texts of Session.options() at a negotiation step).
 MOVE_LABELS: dict[str, dict[str, str]] = {
     "offer": {"zh": "提出方案（逐项给出条件）", "en": "Make an offer (terms per issue)"},
     "package": {"zh": "提出交换方案：“如果你们……我们就……”", "en": "Propose a package: “if you…, then we…”"},

@@ -184,9 +184,10 @@ class Result:
     tactic_named: bool
     tactic_misnamed: int
     issues_added: tuple[str, ...]
-    satisfaction: float  # the counterpart's satisfaction with the outcome, 0..1 (feeds trust in phase 2)
+    satisfaction: float  # the counterpart's satisfaction with the outcome, 0..1 (a condition name: nego.<step>.satisfaction)
     counterpart: dict  # its hidden profile, for the debrief
     trace: tuple[dict, ...]  # every offer and bid with both utilities, for the debrief
+    max_own_utility: float = 1.0  # the company's best utility among the outcomes worth ≥ its reservation value to the counterpart
 
     def as_dict(self) -> dict:
         from dataclasses import asdict
@@ -198,3 +199,17 @@ class Result:
         d["issues_added"] = list(self.issues_added)
         d["trace"] = [dict(t) for t in self.trace]
         return d
+
+
+def deal_quality(r: Result) -> float:
+    """The deal's quality, 0–100 (ours): half how much of the room the company had it took, half the joint gain.
+
+    deal:    100 × (½ · clip((own − r_own) / (max_own − r_own), 0, 1) + ½ · clip(joint_gain_ratio, 0, 1)),
+             max_own = the company's best utility among outcomes the counterpart could accept;
+    no deal: 0 when a deal both sides could accept existed, 100 when none did (walking away was right).
+    """
+    if not r.deal:
+        return 0.0 if r.max_joint_gain > 1e-9 else 100.0
+    room = r.max_own_utility - r.own_reservation
+    own = min(1.0, max(0.0, (r.own_utility - r.own_reservation) / room)) if room > 1e-9 else 0.0
+    return round(100.0 * (0.5 * own + 0.5 * min(1.0, max(0.0, r.joint_gain_ratio))), 4)

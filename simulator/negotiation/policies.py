@@ -99,6 +99,14 @@ class _Planner:
         return {issue.id: decoded[issue.id] for issue, p in zip(view.spec.issues, view.in_play) if p}
 
 
+def _allowed_offer(kind: str, can: set[str]) -> str:
+    """`kind` if the scenario allows it, else the other way of making an offer (a step may allow only one)."""
+    if kind in can:
+        return kind
+    other = "offer" if kind == "package" else "package"
+    return other if other in can else kind
+
+
 class CoursePolicy:
     """The course's way, with switches so tests can take one habit away at a time."""
 
@@ -173,7 +181,8 @@ class CoursePolicy:
             return Move("break_deadlock", how="pause")
         if self.restate and view.my_offers and "restate" in can and "restate" not in this_round:
             last = view.my_offers[-1]
-            if any(p and a == b for p, a, b in zip(view.in_play, last, view.standing)):
+            agreed = {i.id: i.grid[a] for i, p, a, b in zip(view.spec.issues, view.in_play, last, view.standing) if p and a == b}
+            if any(view.confirmed.get(k) != v for k, v in agreed.items()):  # something agreed that is not confirmed yet
                 return Move("restate")
         target = self.target(view, len(view.my_offers))
         standing = view.standing_own
@@ -185,6 +194,9 @@ class CoursePolicy:
         outcome = self.plan.offer(view, target, use_readings=self.ask, below=view.my_offers[-1] if view.my_offers else None)
         if view.own(outcome) < r_own - 1e-12:  # nothing on the table is worth the company's while
             return Move("walk_away")
+        if view.my_offers and standing >= r_own and standing >= view.own(outcome) - 1e-9:  # their bid beats our own next offer
+            closing = self._closing(view, can)
+            return closing or Move("accept")
         closing_phase = view.round >= view.rounds // 2 or view.own(outcome) - standing <= 0.25
         if closing_phase:
             closing = self._closing(view, can)
@@ -192,7 +204,7 @@ class CoursePolicy:
                 return closing
         # after the first offer every move is conditional: "if you …, then we …"
         kind = "package" if self.packages and view.my_offers else "offer"
-        return Move(kind, values=self.plan.values(view, outcome))
+        return Move(_allowed_offer(kind, can), values=self.plan.values(view, outcome))
 
     def _closing(self, view: View, can: set[str]) -> Move | None:
         if self.empathise and "empathise" in can and "empathise" not in view.my_moves:
@@ -215,7 +227,7 @@ class GreedyPolicy:
             return Move("accept")
         target = max(r_own, 1.0 - self.step * len(view.my_offers))
         outcome = self.plan.offer(view, target, use_readings=False)
-        return Move("offer", values=self.plan.values(view, outcome))
+        return Move(_allowed_offer("offer", set(view.available)), values=self.plan.values(view, outcome))
 
 
 class RandomPolicy:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.negotiation.metrics import Result, SpaceStats, concession_pattern, distance, distance_to_front
+from simulator.negotiation.metrics import Result, SpaceStats, concession_pattern, deal_quality, distance, distance_to_front
 from simulator.negotiation.score import score_items
 from simulator.negotiation.spec import NegotiationSpec
 from simulator.negotiation.strategy import Counterpart, draw_luck, make_counterpart
@@ -81,6 +81,7 @@ class View:
     moves_this_round: tuple[str, ...]
     readings: Mapping[str, tuple[float, ...]]
     available: tuple[str, ...]
+    confirmed: Mapping[str, Value] = field(default_factory=dict)  # items restated and confirmed: issue -> agreed value
 
     @property
     def standing_own(self) -> float:
@@ -151,7 +152,8 @@ class Negotiation:
                 if m == "ask" and not self._askable():
                     continue
                 moves.append(m)
-        return tuple(moves)
+        allowed = self.spec.moves
+        return tuple(m for m in moves if allowed is None or m in allowed)
 
     def view(self) -> View:
         return View(
@@ -173,6 +175,7 @@ class Negotiation:
             moves_this_round=tuple(self.round_moves),
             readings={self.spec.issues[i].id: tuple(r) for i, r in self.readings.items()},
             available=self.available(),
+            confirmed={self.spec.issues[i].id: self.spec.issues[i].grid[k] for i, k in sorted(self.cp.locked.items())},
         )
 
     # ------------------------------------------------------------ the one way to change it
@@ -578,7 +581,7 @@ class Negotiation:
             data["own_utility"] = round(self.own(outcome), 6)
         self._emit("nego_end", **data)
         result = self.result()
-        self._emit("nego_result", **result.as_dict(), score=score_items(result))
+        self._emit("nego_result", **result.as_dict(), deal_quality=deal_quality(result), score=score_items(result))
 
     def _measure(self) -> Result:
         reason, outcome = self.ended  # type: ignore[misc]
@@ -598,6 +601,8 @@ class Negotiation:
         if deal:
             satisfaction = min(1.0, max(0.0, (their_u - r_theirs) / span + (0.1 if self.flags["empathised"] else 0.0) - 0.05 * self.cp.irritation))
         nash = stats.nash if stats.nash is not None else (r_own, r_theirs)  # no zone of agreement: the disagreement point
+        acceptable = full.theirs >= r_theirs - 1e-12
+        max_own = float(full.own[acceptable].max()) if acceptable.any() else float(r_own)
         return Result(
             deal=deal,
             reason=reason,
@@ -650,6 +655,7 @@ class Negotiation:
                 "anchor": self.cp.profile.anchor,
             },
             trace=tuple(self.trace),
+            max_own_utility=max_own,
         )
 
 

@@ -1,6 +1,6 @@
 """What a negotiation is made of, as plain frozen data: issues, the company's utility, the counterpart.
 
-These are the core's own types. The scenario schema (phase 2) validates what an instructor writes
+These are the core's own types. The scenario schema (simulator/schema.py) validates what an instructor writes
 and converts it to a `NegotiationSpec`; tests build specs directly. `SpecError` is raised for a spec
 that cannot be played (the loader turns it into a diagnostic with a place).
 """
@@ -46,8 +46,10 @@ class NumericIssue:
         if self.hi <= self.lo or self.step <= 0:
             raise SpecError(f"issue '{self.id}': needs lo < hi and step > 0", "e.g. lo = 1, hi = 4, step = 0.5")
         n = (self.hi - self.lo) / self.step
+        if not math.isfinite(n) or n > 1e6:
+            raise SpecError(f"issue '{self.id}': {n:g} grid points, at most {MAX_GRID}", "use a larger step or a narrower range")
         if abs(n - round(n)) > 1e-6:
-            raise SpecError(f"issue '{self.id}': (hi − lo) / step = {n:g} is not a whole number", "pick a step that divides the range")
+            raise SpecError(f"issue '{self.id}': the range {self.lo:g}–{self.hi:g} is {n:g} steps of {self.step:g}, not a whole number", "pick a step that divides the range")
         if round(n) + 1 > MAX_GRID:
             raise SpecError(f"issue '{self.id}': {round(n) + 1} grid points, at most {MAX_GRID}", "use a larger step")
         if self.default is not None and not (self.lo - 1e-9 <= self.default <= self.hi + 1e-9):
@@ -152,6 +154,7 @@ class NegotiationSpec:
     counterpart: CounterpartSpec
     rounds: int = 8  # counterpart bids, its opening included; after its last bid the trainee has one last answer
     params: TacticParams = field(default=DEFAULT_PARAMS)
+    moves: tuple[str, ...] | None = None  # the trainee's allowed move kinds (None: all of them)
 
     def __post_init__(self) -> None:
         ids = [i.id for i in self.issues]
@@ -170,6 +173,8 @@ class NegotiationSpec:
             raise SpecError("company_reservation must lie in 0..1")
         if not (2 <= self.rounds <= 30):
             raise SpecError("rounds must lie in 2..30")
+        if self.moves is not None and not set(self.moves) & {"offer", "package", "accept", "walk_away"}:
+            raise SpecError("the trainee's moves must include at least one of offer, package, accept, walk_away", "otherwise the negotiation can never end")
         size = 1
         for issue in self.issues:
             size *= len(issue.grid)
