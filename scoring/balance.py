@@ -795,6 +795,13 @@ def _pct(x: float) -> str:
     return f"{100 * x:>3.0f}%"
 
 
+def _share(count: int, runs: int) -> str:
+    """A share of runs: "-" for none at all, "<1%" for a few."""
+    if not count or not runs:
+        return "-"
+    return "<1%" if count / runs < 0.005 else _pct(count / runs).strip()
+
+
 def _short(text: str, width: int = 70) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -822,15 +829,15 @@ def render_text(report: BalanceReport) -> list[str]:
         course = {v["course"] for _, v in unequal}
         lines.append(f"  (the course on the fixed-option checks' seeds: mean {', '.join(f'{c:.1f}' for c in sorted(course))})")
     lines.append("")
-    lines.append("Endings reached (share of each policy's runs)")
+    lines.append("Endings reached (share of each policy's runs; - never)")
     names = list(report.stats)
     width = max([len(e) for e in report.endings] + [10])
     lines.append(f"  {'ending':<{width}} {'outcome':<7} " + " ".join(f"{name:>8}" for name in names))
     for e, outcome in report.endings.items():
-        cells = " ".join(f"{_pct(report.stats[name].endings[e] / report.stats[name].runs) if report.stats[name].runs else '-':>8}" for name in names)
+        cells = " ".join(f"{_share(report.stats[name].endings[e], report.stats[name].runs):>8}" for name in names)
         lines.append(f"  {e:<{width}} {outcome:<7} {cells}")
     if any(s.stuck for s in report.stats.values()):
-        cells = " ".join(f"{_pct(s.stuck / s.runs) if s.runs else '-':>8}" for s in report.stats.values())
+        cells = " ".join(f"{_share(s.stuck, s.runs):>8}" for s in report.stats.values())
         lines.append(f"  {'(stuck)':<{width}} {'':<7} {cells}")
     for title, paths in (("Best paths found", report.best), ("Worst paths found", report.worst)):
         lines.append("")
