@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,21 @@ def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, env: 
         env=full_env,
         timeout=120,
     )
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:
+    """Poll until `predicate()` holds (for tests that watch another process); fail after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def choices_in(log: Path) -> int:
+    """How many decisions a session log holds so far (0 before it exists)."""
+    from simulator.record import read_log
+
+    if not log.exists():
+        return 0
+    return sum(1 for r in read_log(log).records if r.kind == "choice")

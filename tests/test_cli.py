@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from simulator.record import read_log
 
-from .conftest import DATA, MINI, ROOT, run_cli
+from .conftest import DATA, MINI, ROOT, choices_in, run_cli, wait_for
 
 
 def end_digest(log: Path) -> str:
@@ -139,20 +138,6 @@ def test_verify_refuses_a_changed_scenario(tmp_path):
     assert "DS0506" in proc.stderr
 
 
-def _wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
-
-
-def _choices_in(log: Path) -> int:
-    if not log.exists():
-        return 0
-    return sum(1 for r in read_log(log).records if r.kind == "choice")
-
-
 @pytest.mark.parametrize("kill_after", [0, 1])
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path, kill_after):
     reference = tmp_path / "ref.jsonl"
@@ -167,11 +152,11 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path, kill_after):
         stderr=subprocess.PIPE,
         text=True,
     )
-    _wait_for(lambda: log.exists() and read_log(log).records)
+    wait_for(lambda: log.exists() and read_log(log).records)
     for option in ["skip", "push"][:kill_after]:
         proc.stdin.write(option + "\n")
         proc.stdin.flush()
-    _wait_for(lambda: _choices_in(log) >= kill_after)
+    wait_for(lambda: choices_in(log) >= kill_after)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
@@ -208,7 +193,7 @@ def test_quitting_says_how_to_resume(tmp_path):
     proc = run_cli("play", str(MINI), "--plain", "--lang", "zh", "--log", str(log), input="1\nq\n")
     assert proc.returncode == 0
     assert f"dealersim resume {log}" in proc.stdout
-    assert _choices_in(log) == 1
+    assert choices_in(log) == 1
 
 
 def test_trainee_name_cannot_escape_the_sessions_folder(tmp_path):

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from simulator.negotiation.step import condition_names
 from simulator.record import read_log
 from simulator.schema import MOVE_KINDS, NegotiationStep
 
-from .conftest import DATA, ROOT, run_cli
+from .conftest import DATA, ROOT, choices_in, run_cli, wait_for
 
 NEGO = DATA / "nego_mini.toml"
 ANNUAL = ROOT / "scenarios" / "negotiation" / "annual_plan.toml"
@@ -480,19 +479,6 @@ def test_cli_move_errors_are_diagnostics(tmp_path):
     assert proc.returncode == 1 and "DS0603" in proc.stderr
 
 
-def _wait_for(predicate, timeout=60.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
-def _choices_in(log: Path) -> int:
-    return sum(1 for r in read_log(log).records if r.kind == "choice")
-
-
 @pytest.mark.parametrize("kill_after", [3, 6])
 def test_sigkill_during_a_negotiation_then_resume_matches_an_uninterrupted_run(tmp_path, kill_after):
     reference = tmp_path / "ref.jsonl"
@@ -506,11 +492,11 @@ def test_sigkill_during_a_negotiation_then_resume_matches_an_uninterrupted_run(t
         [sys.executable, "-m", "simulator.cli", "play", str(NEGO), "--seed", "9", "--plain", "--log", str(log)],
         cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
-    _wait_for(lambda: log.exists() and read_log(log).records)
+    wait_for(lambda: log.exists() and read_log(log).records)
     for option in played[:kill_after]:
         proc.stdin.write(option + "\n")
         proc.stdin.flush()
-    _wait_for(lambda: _choices_in(log) >= kill_after)
+    wait_for(lambda: choices_in(log) >= kill_after)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
