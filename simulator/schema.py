@@ -17,8 +17,8 @@ from simulator.negotiation.lines import LINES
 from simulator.negotiation.params import params_table
 
 SCHEMA_VERSION = 1
-FAMILIES = ("first_visit", "stock_push", "diversion", "negotiation")
-Family = Literal["first_visit", "stock_push", "diversion", "negotiation"]
+FAMILIES = ("first_visit", "stock_push", "diversion", "negotiation", "cross")
+Family = Literal["first_visit", "stock_push", "diversion", "negotiation", "cross"]
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 

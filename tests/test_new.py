@@ -16,7 +16,7 @@ def invoke(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
-@pytest.mark.parametrize("family", ["first_visit", "stock_push", "diversion", "negotiation"])
+@pytest.mark.parametrize("family", ["first_visit", "stock_push", "diversion", "negotiation", "cross"])
 def test_fresh_template_passes_strict_check_and_its_tests(tmp_path, monkeypatch, family, principle_ids):
     monkeypatch.chdir(tmp_path)
     result = invoke("new", family, "spring_visit")
