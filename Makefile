@@ -28,8 +28,9 @@ test: $(DEVSTAMP)
 check: $(STAMP)
 	$(BIN)/dealersim check scenarios
 
+# every benchmarks/*.py, then one table of their BENCH lines (tools/bench_table.py; docs/PERFORMANCE.md)
 bench: $(DEVSTAMP)
-	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python tools/bench_table.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

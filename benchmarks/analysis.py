@@ -9,6 +9,7 @@ rollout a separate forked session) so the batch path's gain is a ratio from the 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -76,6 +77,11 @@ def main() -> int:
     print(f"{'batch':14} {batch_s:8.2f} {options * args.rollouts / batch_s:11.0f}")
     print(f"{'single':14} {single_s:8.2f} {options * args.rollouts / single_s:11.0f}")
     print(f"batch is {single_s / batch_s:.1f}x faster; target ≤ 2 s: {'met' if batch_s <= 2 else 'NOT met'}")
+    figures = [
+        {"name": f"analysis of a {len(choices)}-decision session, {args.rollouts} rollouts per option", "value": round(batch_s, 2), "unit": "s", "target": "≤ 2 s", "ok": batch_s <= 2},
+        {"name": "analysis batch path ÷ single path", "value": round(single_s / batch_s, 1), "unit": "× faster", "target": "", "ok": True},
+    ]
+    print("BENCH " + json.dumps({"benchmark": "analysis", "figures": figures}, ensure_ascii=False))
     return 0
 
 

@@ -19,6 +19,7 @@ single; batch of 64 ≥ 20× the single-rollout throughput.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -113,6 +114,12 @@ def main() -> int:
         f"targets (6 dealers): single ≥ {TARGET_SINGLE:,} — {'met' if ok_single else 'MISSED'} ({single:,.0f}); "
         f"batch ≥ {TARGET_RATIO:.0f}× single — {'met' if ok_ratio else 'MISSED'} ({ratio:.1f}×)"
     )
+    figures = [
+        {"name": "market dealer-weeks per second, single rollout (6 dealers)", "value": round(single), "unit": "/s", "target": f"≥ {TARGET_SINGLE:,}", "ok": ok_single},
+        {"name": f"market dealer-weeks per second, batch of {BATCH} (6 dealers)", "value": round(single * ratio), "unit": "/s", "target": "", "ok": True},
+        {"name": "market batch ÷ single", "value": round(ratio, 1), "unit": "×", "target": f"≥ {TARGET_RATIO:.0f}×", "ok": ok_ratio},
+    ]
+    print("BENCH " + json.dumps({"benchmark": "market", "figures": figures}, ensure_ascii=False))
     return 0
 
 

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -140,7 +141,7 @@ def environment(tmp: Path) -> dict[str, str]:
     }
 
 
-def first_screen(tmp: Path) -> None:
+def first_screen(tmp: Path) -> list[dict]:
     env = environment(tmp)
     py = sys.executable
     cases = {
@@ -157,6 +158,7 @@ def first_screen(tmp: Path) -> None:
     bare = statistics.median(t[0] for t in times["bare Textual app"])
     print(f"1. time to first screen (median of {RUNS} runs in a {SIZE[0]}×{SIZE[1]} pseudo-terminal; target ≤ 1.3× bare)")
     print(f"   bare Textual app          first frame {bare * 1000:6.0f} ms")
+    figures = []
     for name in ("dealersim", "python -m simulator.tui"):
         first = statistics.median(t[0] for t in times[name])
         home = statistics.median(t[1] for t in times[name])
@@ -165,6 +167,10 @@ def first_screen(tmp: Path) -> None:
             f"   {name:25} first frame {first * 1000:6.0f} ms = {first / bare:.2f}× bare [{verdict}];"
             f" home screen filled in {home * 1000:.0f} ms = {home / bare:.2f}×"
         )
+        if name == "dealersim":
+            figures.append({"name": f"first screen: dealersim ÷ bare Textual app ({first * 1000:.0f} vs {bare * 1000:.0f} ms)", "value": round(first / bare, 2), "unit": "×", "target": "≤ 1.3×", "ok": first <= 1.3 * bare})
+            figures.append({"name": "home screen filled in ÷ bare first frame", "value": round(home / bare, 2), "unit": "×", "target": "", "ok": True})
+    return figures
 
 
 def bare_latency(tmp: Path, presses: int = 40) -> None:
@@ -187,7 +193,7 @@ def bare_latency(tmp: Path, presses: int = 40) -> None:
     print(f"   bare Textual app (one label)      p50 {statistics.median(samples) * 1000:5.1f} ms  p95 {samples[int(0.95 * (len(samples) - 1))] * 1000:5.1f} ms")
 
 
-def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> None:
+def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> dict:
     """From sending a number key to the pseudo-terminal until the next step is on it.
 
     `dealersim play` runs as a real process in a pseudo-terminal; the top bar says how many
@@ -235,9 +241,10 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> None:
 
     verdict = "PASS" if pct(0.95) <= 50 else "FAIL"
     print(f"   log {where:28} p50 {pct(0.5):5.1f} ms  p95 {pct(0.95):5.1f} ms  max {pct(1):5.1f} ms  ({len(samples)} decisions) [{verdict}]")
+    return {"name": f"keypress → next step p95, log {where.rstrip(':')}", "value": round(pct(0.95), 1), "unit": "ms", "target": "≤ 50 ms", "ok": pct(0.95) <= 50}
 
 
-def peak_rss(tmp: Path) -> None:
+def peak_rss(tmp: Path) -> dict:
     from simulator.record import read_log
 
     env = environment(tmp)
@@ -271,6 +278,7 @@ def peak_rss(tmp: Path) -> None:
     verdict = "PASS" if mb <= 150 else "FAIL"
     print(f"3. peak RSS of `dealersim play` through {decisions} decisions to the end screen (target ≤ 150 MB)")
     print(f"   {mb:.0f} MB [{verdict}]")
+    return {"name": "peak RSS of dealersim play (to the end screen)", "value": round(mb), "unit": "MB", "target": "≤ 150 MB", "ok": mb <= 150}
 
 
 def main() -> None:
@@ -278,14 +286,15 @@ def main() -> None:
         tmp = Path(folder)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"dealersim TUI benchmarks — Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load:.1f} at the start")
-        first_screen(tmp)
+        figures = first_screen(tmp)
         shipped = (ROOT / "scenarios" / "stock_push" / "quarter_end.toml").exists()
         print(f"2. keypress → next step on screen (`dealersim play {'quarter_end' if shipped else 'mini'}` in a pseudo-terminal; target p95 ≤ 50 ms)")
         bare_latency(tmp)
-        latency(tmp, ROOT / ".bench-sessions", "on the project's disk:")
+        figures.append(latency(tmp, ROOT / ".bench-sessions", "on the project's disk:"))
         if Path("/dev/shm").is_dir():
-            latency(tmp, Path("/dev/shm") / f"dealersim-bench-{os.getpid()}", "in memory (/dev/shm):")
-        peak_rss(tmp)
+            figures.append(latency(tmp, Path("/dev/shm") / f"dealersim-bench-{os.getpid()}", "in memory (/dev/shm):"))
+        figures.append(peak_rss(tmp))
+        print("BENCH " + json.dumps({"benchmark": "tui", "figures": figures}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ the same option, and are taken apart where the picks or the branches differ. Det
 policies therefore cost a handful of batched steps per chunk (thousands of runs a second); random
 runs share the first steps and then part, so deeper down each costs about what a single session
 does (a few hundred runs a second). Chunks are cut by run index (chunk_size depends on n only,
-never on the number of worker processes), so the report is the same for any --jobs — and, rows
-being exact, for any chunking; the tests replay every reported run as a single session.
+never on the number of worker processes); a big random chunk is shared out between two tasks by
+subtree instead (_Lanes), so its common top is played once per task rather than once per 5,000
+runs. The report is the same for any --jobs — and, rows being exact, for any chunking; the tests
+replay every reported run as a single session.
 
 Blunders: across the random runs (all runs when random is not played), for each decision step and
 option, the mean total of the runs that took it against the mean total of the runs that reached
@@ -34,7 +36,6 @@ give the same report.
 
 from __future__ import annotations
 
-import copy
 import math
 import multiprocessing
 from collections import Counter
@@ -53,7 +54,6 @@ from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from simulator.engine import Session, seed_entropy
 from simulator.explore import can_finish
 from simulator.loader import LoadedScenario
-from simulator.market import Noise, NoiseBatch
 from simulator.negotiation.step import move_of, parse_choice
 from simulator.policy import ORDINALS, fixed_number, make_policy, offered
 from simulator.schema import DecisionStep, EndingStep, Lang, effect_kind, effect_params, text_in
@@ -62,6 +62,8 @@ DEFAULT_POLICIES = ("random", "course", "greedy")
 BASE_POLICIES = ("random", "course", "greedy")
 CHUNK_RUNS = 5000  # most runs per task (bigger batches share more steps); see chunk_size
 MIN_CHUNK = 250
+LANES = 2  # a random chunk of LANE_MIN runs or more is shared out between this many tasks (tasks_for)
+LANE_MIN = 2000
 MAX_TURNS = 1000  # choices and negotiation moves in one run; beyond this it is taken to loop forever
 MAX_FIXED = 9  # fixed:1 … fixed:9 at most
 DEFAULT_FIXED_N = 1000
@@ -249,91 +251,72 @@ def _stuck_runs(session: Session | None, name: str, indices: list[int], seeds: S
 # ---------------------------------------------------------------- a batch of seeds
 
 
-class _SeedNoise(NoiseBatch):
-    """The market draws of a batch whose row r is world 0 of run r's own seed: exactly the draws of
-    `Noise(entropy_r, dealers, 0)`, what `dealersim play --seed X` sees. `worlds` holds the rows'
-    seed entropies, for _SeedBatch's counterparts."""
-
-    def __init__(self, noises: list[Noise], weeks: dict[int, np.ndarray] | None = None):
-        self.noises = noises
-        self.entropy = noises[0].entropy
-        self.dealers = noises[0].dealers
-        self.worlds = [nz.entropy for nz in noises]
-        self._chunk, self._block, self._keys, self._gen = -1, None, [], None
-        self._weeks = weeks if weeks is not None else {}
-
-    def week(self, w: int) -> np.ndarray:
-        block = self._weeks.get(w)
-        if block is None:
-            block = self._weeks[w] = np.stack([nz.week(w) for nz in self.noises])
-        return block
-
-    def take(self, rows: Sequence[int]) -> "_SeedNoise":
-        rows = list(rows)
-        return _SeedNoise([self.noises[r] for r in rows], {w: b[rows] for w, b in self._weeks.items()})
+def _new_batch(loaded: LoadedScenario, seeds: Sequence[int | str]) -> Session:
+    """Every seed's session as one batch (the engine's `Session.of_seeds`: row r is world 0 of
+    seed r, exactly what `dealersim play --seed X` plays)."""
+    return Session.of_seeds(loaded, seeds, observers=_observers(loaded))
 
 
-class _SeedBatch(Session):
-    """A batch of rollouts whose rows are different seeds (see _SeedNoise)."""
+class _Lanes:
+    """Which rows of a batch this task plays, when a chunk is shared out between `lanes` tasks.
 
-    def take(self, rows: Sequence[int]) -> "Session":
-        noise = self.noise
-        if not isinstance(noise, _SeedNoise):
-            return super().take(rows)
-        saved, noise.worlds = noise.worlds, [0] * len(noise.worlds)  # the engine's own batch noise, replaced below
-        try:
-            part = super().take(rows)
-        finally:
-            noise.worlds = saved
-        part.noise = noise.take(rows)
-        return part
+    Every task of the chunk plays its top (the first decisions, where the rows are still together)
+    alike; when a shared group splits, each part that is small enough (at most 1/(8·lanes) of the
+    chunk: small parts share out evenly) goes to the lane with the fewest rows so far, the bigger
+    ones stay shared and split again further down. Every task makes the same splits in the same order, so they agree on the
+    lanes without talking; each run is reported by exactly one task (shared rows by lane 0)."""
 
-    def _counterpart_rng(self, world: int, step_id: str, visit: int) -> np.random.Generator:
-        if not isinstance(self.noise, _SeedNoise):
-            return super()._counterpart_rng(world, step_id, visit)
-        single = copy.copy(self)  # `world` is the row's seed entropy: its counterpart is world 0's of that seed
-        single.entropy = world
-        return Session._counterpart_rng(single, 0, step_id, visit)
+    def __init__(self, lane: int, lanes: int, rows: int):
+        self.lane, self.lanes = lane, lanes
+        self.load = [0] * lanes
+        self.limit = rows / (8 * lanes)
 
+    def mine(self, owner: int | None) -> bool:
+        return owner == self.lane if owner is not None else self.lane == 0
 
-def _new_batch(loaded: LoadedScenario, seeds: Sequence[int | str]) -> Session | None:
-    """Every seed's session at the first decision, as one batch; None when the story does not allow
-    it (it ends or negotiates before the first decision): the runs are then played one by one."""
-    first = _SeedBatch(loaded, seeds[0], observers=_observers(loaded))
-    if first.finished or first.negotiating or first.split is not None:
-        return None
-    batch = first.fork_batch([0] * len(seeds))
-    batch.noise = _SeedNoise([Noise(seed_entropy(s), first.market.n, 0) for s in seeds])
-    return batch
+    def share(self, owner: int | None, sizes: list[int]) -> list[int | None]:
+        """The owner of each part of a group of `owner` that split into parts of `sizes` rows."""
+        if owner is not None or self.lanes == 1:
+            return [owner] * len(sizes)
+        out: list[int | None] = [None] * len(sizes)
+        for k in sorted(range(len(sizes)), key=lambda k: (-sizes[k], k)):
+            if sizes[k] <= self.limit:
+                target = min(range(self.lanes), key=lambda j: (self.load[j], j))
+                self.load[target] += sizes[k]
+                out[k] = target
+        return out
 
 
-def play_batch(loaded: LoadedScenario, name: str, seeds: Sequence[int | str], first: int = 0, on_done: Callable[[int], None] | None = None) -> list[Run]:
+def play_batch(loaded: LoadedScenario, name: str, seeds: Sequence[int | str], first: int = 0, on_done: Callable[[int], None] | None = None, lane: int = 0, lanes: int = 1) -> list[Run]:
     """Runs first, first+1, … of policy `name` on `seeds`, played as one batch (see the module doc).
-    `on_done(k)` is told each time k more runs have ended (for a progress bar)."""
+    `on_done(k)` is told each time k more runs have ended (for a progress bar). With `lanes` > 1,
+    only this task's share of the runs (see _Lanes): the `lanes` tasks together play them all."""
     try:
         batch = _new_batch(loaded, seeds)
-    except DiagnosticError:
-        batch = None
-    if batch is None:
-        return play_solo(loaded, name, seeds, first, on_done)
+    except DiagnosticError:  # the story loops before its first decision: each run reports it
+        return play_solo(loaded, name, seeds, first, on_done) if lane == 0 else []
     doomed = frozenset(s.id for s in loaded.scenario.steps) - can_finish(loaded.scenario)
     policy_of = _policies_for(name, seeds)
     choices: list[list[str]] = [[] for _ in seeds]
     out = _Counted(on_done)
-    todo: list[tuple[Session, list[int]]] = [(batch, list(range(len(seeds))))]
+    share = _Lanes(lane, lanes, len(seeds))
+    todo: list[tuple[Session, list[int], int | None]] = [(batch, list(range(len(seeds))), None)]
     while todo:
-        group, runs = todo.pop()
+        group, runs, owner = todo.pop()
         if group.split is not None:
             rows_of = list(group.split.values())
             try:
                 parts = group.resume_split()
             except DiagnosticError as err:
-                out += _stuck_runs(group, name, runs, seeds, choices, first, err.diagnostics[0].message, group.step_id)
+                if share.mine(owner):
+                    out += _stuck_runs(group, name, runs, seeds, choices, first, err.diagnostics[0].message, group.step_id)
                 continue
-            todo += [(part, [runs[r] for r in rows]) for part, rows in zip(parts, rows_of)]
+            owners = share.share(owner, [len(rows) for rows in rows_of])
+            todo += [(part, [runs[r] for r in rows], o) for part, rows, o in zip(parts, rows_of, owners) if o is None or o == lane]
             continue
         if group.finished:
-            out += _finished_runs(group, name, runs, seeds, choices, first)
+            if share.mine(owner):
+                out += _finished_runs(group, name, runs, seeds, choices, first)
             continue
         # what each row's policy picks (rows whose picks agree stay together)
         picks: dict[Any, tuple[str, list[int]]] = {}
@@ -356,12 +339,20 @@ def play_batch(loaded: LoadedScenario, name: str, seeds: Sequence[int | str], fi
                         raise
                     stuck.setdefault(_NO_OPTION, []).append(r)
                     continue
-                key = (text, _resolved(group, r, text)) if group.negotiating else text
+                # rows stay together only if the batch plays exactly their move, from the same options
+                # on offer (the scorer judges a choice against what was offered)
+                key = (text, _resolved(group, r, text)) if group.negotiating else (text, tuple(o.id for o in offered(group, r)))
                 picks.setdefault(key, (text, []))[1].append(r)
-        for reason, rows in stuck.items():
-            out += _stuck_runs(group, name, [runs[r] for r in rows], seeds, choices, first, reason, group.step_id)
         whole = len(picks) == 1 and not stuck
-        for text, rows in picks.values():
+        # the owner of each part: the stuck rows (by reason), then the picks
+        owners = share.share(owner, [len(rows) for rows in stuck.values()] + [len(rows) for _, rows in picks.values()])
+        for k, (reason, rows) in enumerate(stuck.items()):
+            if share.mine(owners[k]):
+                out += _stuck_runs(group, name, [runs[r] for r in rows], seeds, choices, first, reason, group.step_id)
+        for k, (text, rows) in enumerate(picks.values()):
+            part_owner = owner if whole else owners[len(stuck) + k]
+            if part_owner is not None and part_owner != lane:
+                continue  # another lane plays these
             part = group if whole else group.take(rows)
             ids = [runs[r] for r in rows]
             for i in ids:
@@ -369,9 +360,10 @@ def play_batch(loaded: LoadedScenario, name: str, seeds: Sequence[int | str], fi
             try:
                 part.choose(text)
             except DiagnosticError as err:
-                out += _stuck_runs(part, name, ids, seeds, choices, first, err.diagnostics[0].message, part.step_id)
+                if share.mine(part_owner):
+                    out += _stuck_runs(part, name, ids, seeds, choices, first, err.diagnostics[0].message, part.step_id)
                 continue
-            todo.append((part, ids))
+            todo.append((part, ids, part_owner))
     return sorted(out, key=lambda r: r.index)
 
 
@@ -423,6 +415,8 @@ class Task:
     policy: str
     start: int
     stop: int
+    lane: int = 0  # this task plays lane `lane` of `lanes` of the chunk (see _Lanes)
+    lanes: int = 1
 
 
 def chunk_size(n: int) -> int:
@@ -432,13 +426,24 @@ def chunk_size(n: int) -> int:
 
 
 def tasks_for(plan: dict[str, int]) -> list[Task]:
-    """Chunks of runs, by run index, for each policy and its number of runs."""
-    return [Task(name, start, min(start + chunk_size(n), n)) for name, n in plan.items() for start in range(0, n, chunk_size(n))]
+    """Chunks of runs, by run index, for each policy and its number of runs. Random runs share
+    little beyond the first decisions, so a big random chunk is not cut in two by run index but
+    shared out by lanes (each task plays the common top and half of the tree below it): fewer
+    batches of one run. Like chunk_size, it depends on n only."""
+    tasks = []
+    for name, n in plan.items():
+        size = chunk_size(n)
+        if name == "random" and n >= LANES * LANE_MIN:
+            size = min(LANES * CHUNK_RUNS, n)
+            tasks += [Task(name, start, min(start + size, n), lane, LANES) for start in range(0, n, size) for lane in range(LANES)]
+        else:
+            tasks += [Task(name, start, min(start + size, n)) for start in range(0, n, size)]
+    return tasks
 
 
 def run_task(loaded: LoadedScenario, seed: int | str, task: Task, on_done: Callable[[int], None] | None = None) -> list[Run]:
     seeds = [run_seed(seed, i) for i in range(task.start, task.stop)]
-    return play_batch(loaded, task.policy, seeds, task.start, on_done)
+    return play_batch(loaded, task.policy, seeds, task.start, on_done, task.lane, task.lanes)
 
 
 _WORKER: dict[str, Any] = {}
@@ -502,7 +507,7 @@ def play_all(loaded: LoadedScenario, plan: dict[str, int], seed: int | str, jobs
 
         for task in tasks:
             results[task] = run_task(loaded, seed, task, count)
-    return {name: [r for t in tasks if t.policy == name for r in results[t]] for name in plan}
+    return {name: sorted((r for t in tasks if t.policy == name for r in results[t]), key=lambda r: r.index) for name in plan}
 
 
 # ---------------------------------------------------------------- the report

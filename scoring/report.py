@@ -55,7 +55,7 @@ def scorecard_lines(card: dict, items: list[dict], lang: Lang) -> list[str]:
     for line in breakdown(card, items, lang, cat):
         mark = _share_mark(line.share)
         ours = f" {t('score_ours', lang)}" if line.ours else ""
-        lines.append(f"  {mark} {line.name} [{line.principle}] {line.earned:g}/{line.possible:g}{ours}")
+        lines.append(f"  {mark} {line.name} [{line.principle}] {_points(line.earned)}/{_points(line.possible)}{ours}")
         for item in line.items:
             reason = item.reason_zh if lang == "zh" else item.reason_en
             if reason and item.earned < item.possible:
@@ -65,6 +65,11 @@ def scorecard_lines(card: dict, items: list[dict], lang: Lang) -> list[str]:
     for key, value in card["results_parts"].items():
         lines.append(f"  {names[key][lang]}: {value:.0f}")
     return lines
+
+
+def _points(x: float) -> str:
+    """Points as a trainee reads them: 19.6, not 19.5714 (state rules award fractions)."""
+    return f"{round(x, 1):g}"
 
 
 def scorecard_from_events(events: list[dict]) -> tuple[dict | None, list[dict]]:

@@ -2,24 +2,78 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from scoring import session_observers
 from simulator.diagnostics import Diagnostic, DiagnosticError, has_errors
-from simulator.i18n import default_lang, t
-from simulator.library import discover, resolve
-from simulator.loader import load_scenario, scenario_files
-from simulator.policy import POLICIES, make_policy
-from simulator.record import read_log
-from simulator.recorded import RecordedSession, default_log_path, verify_log
-from simulator.schema import Lang, Scenario, text_in
-from simulator.transcript import describe
+
+if TYPE_CHECKING:
+    from simulator.schema import Lang, Scenario
+
+# The game's first frame must not wait for pydantic, numpy and the engine (docs/PERFORMANCE.md):
+# this module imports only click and the diagnostics; the rest is imported by the command that
+# needs it. These names stand in for the functions and classes until they are first used.
+
+
+def _lazy(module: str, name: str) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+class _LazyClass:
+    """A class imported on first use of one of its attributes (`RecordedSession.start`)."""
+
+    def __init__(self, module: str, name: str):
+        self._where = (module, name)
+
+    def __getattr__(self, attr: str) -> Any:
+        module, name = self._where
+        return getattr(getattr(importlib.import_module(module), name), attr)
+
+
+class _PolicyChoice(click.Choice):
+    """click.Choice of simulator.policy.POLICIES, imported when the choices are first read."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        from simulator.policy import POLICIES
+
+        return tuple(POLICIES)
+
+    @choices.setter
+    def choices(self, value: Any) -> None:
+        pass
+
+
+session_observers = _lazy("scoring", "session_observers")
+default_lang = _lazy("simulator.i18n", "default_lang")
+t = _lazy("simulator.i18n", "t")
+discover = _lazy("simulator.library", "discover")
+resolve = _lazy("simulator.library", "resolve")
+load_scenario = _lazy("simulator.loader", "load_scenario")
+scenario_files = _lazy("simulator.loader", "scenario_files")
+make_policy = _lazy("simulator.policy", "make_policy")
+read_log = _lazy("simulator.record", "read_log")
+RecordedSession = _LazyClass("simulator.recorded", "RecordedSession")
+default_log_path = _lazy("simulator.recorded", "default_log_path")
+fallback_folder = _lazy("simulator.recorded", "fallback_folder")
+verify_log = _lazy("simulator.recorded", "verify_log")
+text_in = _lazy("simulator.schema", "text_in")
+describe = _lazy("simulator.transcript", "describe")
+POLICY = _PolicyChoice()
 
 LANG = click.Choice(["zh", "en"])
 MODE = click.Choice(["coaching", "exam"])
@@ -104,12 +158,15 @@ class Group(click.Group):
 @click.option("--lang", type=LANG, default=None, help="zh or en (default: from the locale, then as last chosen in the game).")
 @click.option("--mode", type=MODE, default=None, help="coaching (feedback after each decision) or exam (feedback at the end).")
 @click.option("--plain", is_flag=True, help="Line-mode game instead of the full-screen one (automatic when not in a terminal).")
+@click.option("--sessions", "sessions_folder", type=click.Path(file_okay=False), default=None, help="Folder for session logs (default: $DEALERSIM_SESSIONS, else ./sessions).")
 @click.version_option(package_name="dealersim")
 @click.pass_context
-def cli(ctx: click.Context, scenario_dirs: tuple[str, ...], lang: str | None, mode: str | None, plain: bool) -> int:
+def cli(ctx: click.Context, scenario_dirs: tuple[str, ...], lang: str | None, mode: str | None, plain: bool, sessions_folder: str | None) -> int:
     """dealersim — role-play the course's dealer-management situations against a seeded market.
 
     Without a command: the game (full-screen in a terminal, line mode otherwise)."""
+    if sessions_folder:  # one setting for every command (and the game) of this run
+        os.environ["DEALERSIM_SESSIONS"] = sessions_folder
     ctx.ensure_object(dict)
     ctx.obj["scenario_dirs"] = scenario_dirs
     ctx.obj["lang"] = lang
@@ -173,7 +230,8 @@ def _new_log(loaded, seed, lang: Lang, name: str, log: str | None) -> RecordedSe
     name = name.encode("utf-8", "replace").decode("utf-8")  # odd terminal input (lone surrogates) becomes '?'
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = Path(log) if log else default_log_path(sessions_dir(), loaded.scenario.id, name, seed, stamp)
-    return RecordedSession.start(loaded, seed, lang, path, trainee=name, catalogue_version=_catalogue().version, observers=session_observers)
+    # a refused folder (read-only, disk full) moves the session to a temporary folder, and the trainee is told
+    return RecordedSession.start(loaded, seed, lang, path, trainee=name, catalogue_version=_catalogue().version, observers=session_observers, fallback=fallback_folder())
 
 
 def _interactive(loaded, seed, lang: Lang, name: str, log: str | None) -> int:
@@ -194,7 +252,7 @@ def _interactive(loaded, seed, lang: Lang, name: str, log: str | None) -> int:
 @click.option("--name", default="", help="Trainee name or pseudonym for the log.")
 @click.option("--log", type=click.Path(dir_okay=False), default=None, help="Where to write the session log.")
 @click.option("--choices", default=None, help="Comma-separated option ids or numbers: play headless. Negotiation moves: ask=rebate, 'package:rebate=2.5;payment_days=45', ~course (docs/NEGOTIATION.md).")
-@click.option("--policy", type=click.Choice(POLICIES), default=None, help="Let a policy play headless.")
+@click.option("--policy", type=POLICY, default=None, help="Let a policy play headless.")
 @click.option("--plain", is_flag=True, help="Line-mode game (for scripts and screen readers).")
 @click.option("--mode", type=MODE, default=None, help="Full-screen game: coaching (feedback after each decision) or exam.")
 @click.option("--quiet", is_flag=True, help="Headless: print only the log path.")
@@ -227,15 +285,19 @@ def play(ctx, scenario, seed, lang, name, log, choices, policy, plain, mode, qui
 
 
 def _headless(recorded: RecordedSession, choices: str | None, policy: str | None, quiet: bool) -> None:
-    from simulator.plain import show
+    from simulator.plain import farewell_unsaved, report_notices, show
 
     def out(line: str) -> None:
         if not quiet:
             click.echo(line)
 
+    def warn(line: str) -> None:  # the log moved or waits in memory: said even with --quiet
+        click.echo(line, err=True)
+
     session = recorded.session
     if not recorded.events or recorded.events[0]["kind"] == "start":
         show(recorded.events, recorded, out)
+    report_notices(recorded, warn)
     if choices is not None:
         for option in [c.strip() for c in choices.split(",") if c.strip()]:
             if session.finished:
@@ -243,12 +305,16 @@ def _headless(recorded: RecordedSession, choices: str | None, policy: str | None
             if option.startswith("~"):  # ~course: the rest of this negotiation played by a headless strategy
                 for move in _strategy_moves(session, option[1:]):
                     show(recorded.choose(move), recorded, out)
+                    report_notices(recorded, warn)
                 continue
             show(recorded.choose(option), recorded, out)
+            report_notices(recorded, warn)
     else:
         pick = make_policy(policy, session.entropy)
         while not session.finished:
             show(recorded.choose(pick(session)), recorded, out)
+            report_notices(recorded, warn)
+    farewell_unsaved(recorded, warn)
     lang = session.lang
     if not session.finished:
         click.echo(t("resume_hint", lang, path=recorded.path))
@@ -285,7 +351,7 @@ def _print_scorecard(recorded: RecordedSession, quiet: bool) -> None:
 @cli.command()
 @click.argument("log", type=click.Path(dir_okay=False))
 @click.option("--choices", default=None, help="Comma-separated choices to continue with headless.")
-@click.option("--policy", type=click.Choice(POLICIES), default=None)
+@click.option("--policy", type=POLICY, default=None)
 @click.option("--scenario", type=click.Path(dir_okay=False), default=None, help="The scenario file, if it has moved.")
 @click.option("--plain", is_flag=True, help="Continue in line mode instead of the full-screen game.")
 @click.option("--mode", type=MODE, default=None, help="Full-screen game: coaching (feedback after each decision) or exam.")
@@ -293,7 +359,7 @@ def _print_scorecard(recorded: RecordedSession, quiet: bool) -> None:
 @click.pass_context
 def resume(ctx, log, choices, policy, scenario, plain, mode, quiet) -> int:
     """Continue an interrupted session exactly where it stopped."""
-    recorded = RecordedSession.resume(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles(), observers=session_observers)
+    recorded = RecordedSession.resume(Path(log), scenario_path=Path(scenario) if scenario else None, principles=_principles(), observers=session_observers, fallback=fallback_folder())
     if choices is None and policy is None and not recorded.session.finished and _use_tui(plain or ctx.obj["plain"]):
         try:
             return _run_tui(scenario_dirs=ctx.obj["scenario_dirs"], mode=mode or ctx.obj["mode"], resume=recorded)
@@ -568,7 +634,9 @@ def new_cmd(family, name, out_dir) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     schema_line = f"#:schema {Path(os.path.relpath(schema_file, folder.resolve())).as_posix()}\n" if schema_file.is_file() else ""
     values = {"id": f"{family}.{clean}", "family": family, "name": clean, "path": target.as_posix(), "test_path": test_target.as_posix(), **families[family]}
-    for template, dest, head in (("scenario.toml", target, schema_line), ("scenario.test.toml", test_target, "")):
+    scenario_template = values.pop("template", "scenario.toml")
+    test_template = values.pop("test_template", "scenario.test.toml")
+    for template, dest, head in ((scenario_template, target, schema_line), (test_template, test_target, "")):
         text = _template(template)
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", str(value))
@@ -618,6 +686,56 @@ def debrief_cmd(ctx, log, md_path, html_path, lang, rollouts, scenario) -> int:
             write_report(Path(path), render(d, lang), Path(log))
             click.echo(t("report_written", lang, path=path))
     return 1 if d.status == "damaged" or d.analysis_problem else 0
+
+
+@cli.command(name="view")
+@click.argument("log", type=click.Path(dir_okay=False))
+@click.option("--rollouts", type=click.IntRange(0, 10_000), default=32, show_default=True, help="Playouts per option for the per-decision analysis; 0 skips it (and retry).")
+@click.pass_context
+def view_cmd(ctx, log, rollouts) -> int:
+    """Step through a session LOG in the full-screen debrief viewer; retry from any analysed decision.
+
+    Without a terminal it prints the Markdown debrief, as `dealersim debrief LOG` does."""
+    from simulator.record import read_log
+
+    contents = read_log(Path(log))
+    if contents.header is None:
+        raise DiagnosticError(contents.diagnostics or [Diagnostic.make("DS0502", f"{log} is not a session log")])
+    if not _use_tui(ctx.obj["plain"]):
+        return ctx.invoke(debrief_cmd, log=log, md_path=None, html_path=None, lang=None, rollouts=rollouts, scenario=None)
+    return _run_tui(scenario_dirs=ctx.obj["scenario_dirs"], lang=ctx.obj["lang"], mode=ctx.obj["mode"], view=Path(log), rollouts=rollouts)
+
+
+@cli.command(name="workshop")
+@click.argument("folder", type=click.Path(), default=None, required=False)
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), default=None, help="Write the comparison as one self-contained HTML file (charts inline).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Write one row per session for a spreadsheet.")
+@click.option("--lang", type=LANG, default=None)
+@click.option("--names", is_flag=True, help="Show trainees' names instead of pseudonyms (T01, T02, …).")
+@click.option("--leaderboard", is_flag=True, help="Add a ranking by total score to each group.")
+@click.option("--view", is_flag=True, help="Open the comparison in the full-screen game instead.")
+@click.pass_context
+def workshop_cmd(ctx, folder, html_path, csv_path, lang, names, leaderboard, view) -> int:
+    """Compare a class's sessions in FOLDER (default: the sessions folder), grouped by scenario version and seed."""
+    from scoring.report import write_report
+    from scoring.workshop import load_workshop, workshop_csv, workshop_html, workshop_markdown
+
+    folder = Path(folder) if folder else sessions_dir()
+    lang = lang or ctx.obj["lang"] or default_lang()
+    if view:
+        return _run_tui(lang=lang, workshop=str(folder), workshop_names=names, workshop_leaderboard=leaderboard, scenario_dirs=ctx.obj["scenario_dirs"])
+    ws = load_workshop(folder, scenario_dirs=ctx.obj["scenario_dirs"])
+    for path, diags in ws.unreadable:
+        _render(diags)
+    if html_path is None and csv_path is None:
+        click.echo(workshop_markdown(ws, lang, names=names, leaderboard=leaderboard), nl=False)
+    if html_path is not None:
+        write_report(Path(html_path), workshop_html(ws, lang, names=names, leaderboard=leaderboard), folder)
+        click.echo(t("ws_written", lang, path=html_path))
+    if csv_path is not None:
+        write_report(Path(csv_path), workshop_csv(ws, names=names), folder)
+        click.echo(t("ws_written", lang, path=csv_path))
+    return 0
 
 
 @cli.command(name="balance")

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from simulator.diagnostics import Diagnostic, DiagnosticError, did_you_mean
 from simulator.loader import LoadedScenario
-from simulator.market import Market, MarketState, Noise, NoiseBatch, stream_key
+from simulator.market import Market, MarketState, Noise, NoiseBatch, SeedsNoise, stream_key
 from simulator.negotiation.lines import MOVE_LABELS
 from simulator.negotiation.protocol import MoveError, Negotiation
 from simulator.negotiation.step import (
@@ -135,15 +135,20 @@ class Session:
         *,
         world: int = 0,
         observers: Sequence[Observer] = (),
+        seeds: Sequence[int | str] | None = None,
     ):
+        """One session of `seed` (in `world`: 0 is the live game); or, with `seeds`, see `of_seeds`."""
         self.loaded = loaded
         self.scenario = loaded.scenario
         self.lang: Lang = lang
         self.seed = seed
         self.entropy = seed_entropy(seed)
         self.market = Market(self.scenario.market)
-        self.noise = Noise(self.entropy, self.market.n, world)
+        self.noise: Noise | NoiseBatch = Noise(self.entropy, self.market.n, world)
         self.state: MarketState = self.market.initial(1)
+        if seeds is not None:
+            self.noise = SeedsNoise([seed_entropy(s) for s in seeds], self.market.n)
+            self.state = self.market.initial(len(seeds))
         self.variables: dict[str, float | bool] = dict(self.scenario.variables)
         self.turn = 0  # decisions taken so far
         self.last_entered: dict[str, int] = {}
@@ -153,8 +158,10 @@ class Session:
         self.ending: EndingStep | None = None
         self.events: list[Event] = []
         self.quiet = False  # forks for the analysis's rollouts record no events
-        self._observed: dict[str, np.ndarray] | None = None
+        self._observed: Mapping[str, np.ndarray] | None = None
         self._options: list[Option] | None = None
+        self._row_options: dict[int, tuple[Option, ...]] = {}  # options_at by rollout, until the next change
+        self._option_lists: dict[tuple[str, tuple[str, ...]], tuple[Option, ...]] = {}  # see options_at
         self.split: dict[str, list[int]] | None = None  # a batch whose rollouts took different routes (see take)
         self._split_plan: list[tuple[str, Any, list[int]]] = []  # (action, argument, rows) for resume_split
         self.visits: dict[str, int] = {}  # times each step was entered (keys a negotiation's counterpart)
@@ -162,8 +169,20 @@ class Session:
         self.nego_outcomes: dict[str, list[NegoOutcome]] = {}  # finished negotiations: step id -> one outcome per rollout
         self._emit("start", scenario=self.scenario.id, seed=str(seed), entropy=str(self.entropy), lang=lang)
         self.observers = list(observers)
+        if seeds is not None:
+            self.quiet = True
+            self.observers = [o.fork(rollouts=len(seeds)) for o in observers]
         self._enter(self.scenario.first_step)
         self._drain()
+
+    @classmethod
+    def of_seeds(cls, loaded: LoadedScenario, seeds: Sequence[int | str], lang: Lang = "en", *, observers: Sequence[Observer] = ()) -> "Session":
+        """A quiet batch whose rollout r is the session of `seeds[r]` (world 0: what `play --seed`
+        plays), all run together on the market's batch path. Row r agrees bit for bit with
+        `Session(loaded, seeds[r])` while the rows take the same story path; where they part,
+        `split` says so and `take` separates them. `observers` are single-session observers: the
+        batch gets their batch forks."""
+        return cls(loaded, seeds[0], lang, observers=observers, seeds=seeds)
 
     # ------------------------------------------------------------ queries
 
@@ -200,15 +219,17 @@ class Session:
             return default_value(self.loaded.nego_names[name])
         return outcomes[row].values[name]
 
-    def observe_all(self) -> dict[str, np.ndarray]:
-        """The market's observables for every rollout (cached until the state changes)."""
+    def observe_all(self) -> Mapping[str, np.ndarray]:
+        """The market's observables for every rollout, each computed when first read and kept until
+        the state changes (a condition reads one or two of some hundred)."""
         if self._observed is None:
-            self._observed = self.market.observe_all(self.state)
+            self._observed = self.market.observed(self.state)
         return self._observed
 
     def _changed(self) -> None:
         self._observed = None
         self._options = None
+        self._row_options = {}
 
     @property
     def rollouts(self) -> int:
@@ -232,9 +253,18 @@ class Session:
             ]
         if not isinstance(step, DecisionStep) or self.finished:
             return []
+        cached = self._row_options.get(row)
+        if cached is not None:
+            return list(cached)
         ctx = _Context(self, row)
-        available = [c for c in step.choices if c.when is None or self.loaded.condition(c.when).evaluate(ctx) is True]
-        return [Option(c.id, text_in(c.text, self.lang), i + 1) for i, c in enumerate(available)]
+        available = tuple(c.id for c in step.choices if c.when is None or self.loaded.condition(c.when).evaluate(ctx) is True)
+        key = (self.step_id, available)
+        options = self._option_lists.get(key)
+        if options is None:  # Options are immutable: built once per step and set on offer, shared by forks
+            texts = {c.id: text_in(c.text, self.lang) for c in step.choices}
+            options = self._option_lists[key] = tuple(Option(c, texts[c], i + 1) for i, c in enumerate(available))
+        self._row_options[row] = options
+        return list(options)
 
     # ------------------------------------------------------------ the one way to change the game
 
@@ -266,23 +296,25 @@ class Session:
         start = len(self.events)
         self.turn += 1
         self.chosen.append(f"{self.step_id}.{choice.id}")
-        self._emit(
-            "choice",
-            step=self.step_id,
-            choice=choice.id,
-            turn=self.turn,
-            text=text_in(choice.text, self.lang),
-            reply=text_in(choice.reply, self.lang),
-            feedback=text_in(choice.feedback, self.lang),
-            principles=dict(choice.principles),
-            options=[o.id for o in options],  # what was on offer: the scorer judges against these
-        )
+        offered = [o.id for o in options]  # what was on offer: the scorer judges against these
+        if not self.quiet:  # (a quiet fork's events are dropped: skip building them)
+            self._emit(
+                "choice",
+                step=self.step_id,
+                choice=choice.id,
+                turn=self.turn,
+                text=text_in(choice.text, self.lang),
+                reply=text_in(choice.reply, self.lang),
+                feedback=text_in(choice.feedback, self.lang),
+                principles=dict(choice.principles),
+                options=offered,
+            )
         for observer in self.observers:
             observer.before_choice(self, choice)
         for effect in choice.effects:
             self._apply(effect)
         for observer in self.observers:
-            observer.on_choice(self, choice, [o.id for o in options])
+            observer.on_choice(self, choice, list(offered))
         self._simulate(choice.then.simulate_weeks)
         self._enter(choice.then.goto)
         self._drain()
@@ -366,20 +398,27 @@ class Session:
             data.update(event_extras(step, e["kind"], data, self.lang))
             self._emit(e["kind"], **data)
 
-    def _counterpart_rng(self, world: int, step_id: str, visit: int) -> np.random.Generator:
+    def _counterpart_rng(self, world: int, step_id: str, visit: int, entropy: int | None = None) -> np.random.Generator:
         """SeedSequence(entropy, spawn_key=(stream_key("counterpart"), world, step index, visit))."""
         index = [s.id for s in self.scenario.steps].index(step_id)
-        seq = np.random.SeedSequence(self.entropy, spawn_key=(stream_key("counterpart"), world, index, visit))
+        seq = np.random.SeedSequence(self.entropy if entropy is None else entropy, spawn_key=(stream_key("counterpart"), world, index, visit))
         return np.random.Generator(np.random.PCG64(seq))
 
     def _worlds(self) -> list[int]:
         noise = self.noise
         return list(noise.worlds) if isinstance(noise, NoiseBatch) else [noise.world]
 
+    def _rows(self) -> list[tuple[int, int]]:
+        """(seed entropy, world) of each rollout."""
+        noise = self.noise
+        if isinstance(noise, SeedsNoise):
+            return [(e, 0) for e in noise.entropies]
+        return [(self.entropy, w) for w in self._worlds()]
+
     def _begin_negotiation(self, step: NegotiationStep) -> None:
         spec = self.loaded.negotiations[step.id]
         visit = self.visits[step.id] - 1
-        self.negs = [Negotiation(spec, self._counterpart_rng(w, step.id, visit)) for w in self._worlds()]
+        self.negs = [Negotiation(spec, self._counterpart_rng(w, step.id, visit, e)) for e, w in self._rows()]
         self._nego_events(step, self.negs[0].events)
 
     def _conclude(self, step: NegotiationStep) -> str | None:
@@ -398,7 +437,8 @@ class Session:
             by_route: dict[int, list[int]] = {}
             for row, p in enumerate(picks):
                 by_route.setdefault(p, []).append(row)
-            self.split = {step.routes[p].goto: rows for p, rows in by_route.items()}
+            gotos = [step.routes[p].goto for p in by_route]  # two routes can lead to the same step: keep their rows apart
+            self.split = {(g if gotos.count(g) == 1 else f"{g}#{p}"): rows for g, (p, rows) in zip(gotos, by_route.items())}
             self._split_plan = [("route", p, rows) for p, rows in by_route.items()]
             return None
         return self._take_route(step, picks[0])
@@ -448,7 +488,10 @@ class Session:
         assert self.rollouts == 1, "fork a single session"
         negs = None if self.negs is None else [self._fork_neg(0, world)]
         outcomes = {k: list(v) for k, v in self.nego_outcomes.items()}
-        return self._copy(self.state.copy(), Noise(self.entropy, self.market.n, world), [o.fork() for o in self.observers], negs, outcomes)
+        entropy = self._rows()[0][0]  # a row taken from a batch of seeds: its own seed
+        other = self._copy(self.state.copy(), Noise(entropy, self.market.n, world), [o.fork() for o in self.observers], negs, outcomes)
+        other.entropy = entropy
+        return other
 
     def fork_batch(self, worlds: Sequence[int]) -> "Session":
         """A batch of forks, one rollout per world, run together on the market's batch path.
@@ -460,20 +503,28 @@ class Session:
         n = len(worlds)
         negs = None if self.negs is None else [self._fork_neg(0, w) for w in worlds]
         outcomes = {k: v * n for k, v in self.nego_outcomes.items()}
-        return self._copy(self.state.repeat(n), NoiseBatch(self.entropy, self.market.n, worlds), [o.fork(rollouts=n) for o in self.observers], negs, outcomes)
+        entropy = self._rows()[0][0]
+        other = self._copy(self.state.repeat(n), NoiseBatch(entropy, self.market.n, worlds), [o.fork(rollouts=n) for o in self.observers], negs, outcomes)
+        other.entropy = entropy
+        return other
 
     def take(self, rows: Sequence[int]) -> "Session":
         """The given rollouts of a batch as a batch of their own."""
-        worlds = self._worlds()
         negs = None if self.negs is None else [self.negs[r].fork() for r in rows]
         outcomes = {k: [v[r] for r in rows] for k, v in self.nego_outcomes.items()}
-        return self._copy(self.state.take(rows), NoiseBatch(self.entropy, self.market.n, [worlds[r] for r in rows]), [o.take(rows) for o in self.observers], negs, outcomes)
+        noise = self.noise
+        if isinstance(noise, NoiseBatch):
+            part = noise.take(rows)  # the weeks already drawn are sliced, not drawn again
+        else:
+            part = NoiseBatch(self.entropy, self.market.n, [noise.world for _ in rows])
+        return self._copy(self.state.take(rows), part, [o.take(rows) for o in self.observers], negs, outcomes)
 
     def _fork_neg(self, row: int, world: int) -> Negotiation:
         neg = self.negs[row]  # type: ignore[index]
-        if world == self._worlds()[row]:
+        entropy, own = self._rows()[row]
+        if world == own:
             return neg.fork()
-        return neg.fork(self._counterpart_rng(world, self.step_id, self.visits[self.step_id] - 1))
+        return neg.fork(self._counterpart_rng(world, self.step_id, self.visits[self.step_id] - 1, entropy))
 
     def _copy(self, state: MarketState, noise, observers: list, negs: list[Negotiation] | None, outcomes: dict[str, list[NegoOutcome]]) -> "Session":
         other = copy.copy(self)
@@ -522,9 +573,10 @@ class Session:
             raw = self.market.apply(self.state, kind, p)
             for observer in self.observers:
                 observer.on_effect(self, kind, p, raw)
-            result = Market.outcome(raw)
-            dealer = {"dealer": p.dealer} if hasattr(p, "dealer") else {}
-            self._emit("effect", effect=kind, **dealer, **result)
+            if not self.quiet:
+                result = Market.outcome(raw)
+                dealer = {"dealer": p.dealer} if hasattr(p, "dealer") else {}
+                self._emit("effect", effect=kind, **dealer, **result)
         elif kind == "set":
             self.variables[p.var] = p.value
             self._emit("effect", effect="set", var=p.var, value=p.value)
@@ -590,10 +642,12 @@ class Session:
         for _ in range(MAX_PASS_THROUGH):
             self.step_id = step_id
             self._options = None
+            self._row_options = {}
             self.last_entered[step_id] = self.turn
             self.visits[step_id] = self.visits.get(step_id, 0) + 1
             step = self.scenario.step(step_id)
-            self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
+            if not self.quiet:
+                self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
             if isinstance(step, EndingStep):
                 self.ending = step
                 self._emit("ending", step=step_id, outcome=step.outcome)

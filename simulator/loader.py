@@ -95,9 +95,8 @@ def load_text(raw: bytes | str, label: str = "<scenario>", principles: Collectio
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         return _toml_error(err, label, text)
-    positions = key_positions(text)
     lines = text.splitlines()
-    ctx = _Ctx(label, positions, lines, data)
+    ctx = _Ctx(label, None, lines, data, text=text)  # key positions are found only if a diagnostic needs one
 
     if "schema" not in data:
         return LoadResult(None, [ctx.diag("DS0102", (), "missing `schema = 1` at the top of the file", "add the line `schema = 1` as the first line")])
@@ -147,12 +146,20 @@ _TOML_HINTS = {
 
 
 class _Ctx:
-    def __init__(self, label: str, positions: dict, lines: list[str], data: dict, root: type[BaseModel] = Scenario):
+    def __init__(self, label: str, positions: dict | None, lines: list[str], data: dict, root: type[BaseModel] = Scenario, *, text: str = ""):
         self.root = root  # the model the whole document validates against (playthrough tests have their own)
         self.label = label
-        self.positions = positions
+        self._positions = positions
+        self._text = text
         self.lines = lines
         self.data = data
+
+    @property
+    def positions(self) -> dict:
+        """Where each key is (simulator/toml_positions.py): a second parse of the file, so only when asked."""
+        if self._positions is None:
+            self._positions = key_positions(self._text)
+        return self._positions
 
     def pos(self, loc: Loc) -> tuple[int, int]:
         line, col = locate(self.positions, loc)
@@ -573,7 +580,8 @@ def _check_languages(sc: Scenario, ctx: _Ctx) -> Iterator[Diagnostic]:
     for loc, text in _local_texts(sc, ()):
         if not _CJK.search(text.zh):
             yield ctx.diag("DS0110", loc + ("zh",), f"{_where(loc)}.zh has no Chinese characters: \"{text.zh[:40]}\"", "write the Chinese text under zh (were zh and en swapped?)")
-        if len(_CJK.findall(text.en)) > len(_LATIN.findall(text.en)):
+        cjk = len(_CJK.findall(text.en))  # usually none: then the Latin letters need no counting
+        if cjk and cjk > len(_LATIN.findall(text.en)):
             yield ctx.diag("DS0110", loc + ("en",), f"{_where(loc)}.en is mostly Chinese: \"{text.en[:40]}\"", "write the English text under en (quoting a Chinese phrase inside English text is fine)")
 
 

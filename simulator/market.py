@@ -27,8 +27,9 @@ Batch API for the analysis (common random numbers over worlds 1..K):
 
 from __future__ import annotations
 
+import copy
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -225,6 +226,31 @@ class NoiseBatch:
             self._block, self._chunk = _logits(block), chunk  # one chunk at a time: memory stays small
         return self._block[offset]
 
+    def take(self, rows: Sequence[int]) -> "NoiseBatch":
+        """The given rows as a batch of their own: the chunk already drawn is sliced, not drawn again."""
+        rows = list(rows)
+        other = copy.copy(self)
+        other.worlds = [self.worlds[r] for r in rows]
+        other._keys = [self._keys[r] for r in rows]
+        other._block = None if self._block is None else self._block[:, rows]
+        return other
+
+
+class SeedsNoise(NoiseBatch):
+    """The draws of a batch whose row r is world 0 of its own seed: row r is exactly
+    `Noise(entropies[r], dealers, 0)`, what a session of that seed sees (the balance report plays
+    one run per seed this way)."""
+
+    def __init__(self, entropies: Sequence[int], dealers: int):
+        self.entropies = list(entropies)
+        super().__init__(self.entropies[0], dealers, [0] * len(self.entropies))
+        self._keys = [world_key(e, 0) for e in self.entropies]
+
+    def take(self, rows: Sequence[int]) -> "SeedsNoise":
+        other = super().take(rows)
+        other.entropies = [self.entropies[r] for r in rows]
+        return other  # type: ignore[return-value]
+
 
 # ------------------------------------------------------------------ state
 
@@ -315,16 +341,18 @@ class MarketState:
     case_units: np.ndarray  # units diverted in those incidents
 
     def arrays(self) -> Iterable[tuple[str, np.ndarray]]:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                yield f.name, value
+        for name, _ in _AXES:
+            yield name, getattr(self, name)
 
     def _axis(self, name: str) -> int:
         return 2 if name in self.ROLLOUT_AXIS_2 else 1 if name in self.ROLLOUT_AXIS_1 else 0
 
     def copy(self) -> "MarketState":
-        return MarketState(week=self.week, **{k: v.copy() for k, v in self.arrays()})
+        other = object.__new__(MarketState)
+        other.week = self.week
+        for name, _ in _AXES:
+            setattr(other, name, getattr(self, name).copy())
+        return other
 
     def repeat(self, n: int) -> "MarketState":
         """Each rollout of this state repeated n times along the rollout axis (a batch from one state)."""
@@ -336,7 +364,12 @@ class MarketState:
 
     def take(self, rows: Sequence[int]) -> "MarketState":
         """The given rollouts, in that order, as a new batch."""
-        return MarketState(week=self.week, **{k: np.take(v, list(rows), axis=self._axis(k)) for k, v in self.arrays()})
+        index = np.asarray(rows, dtype=np.intp)
+        other = object.__new__(MarketState)
+        other.week = self.week
+        for name, axis in _AXES:  # ndarray.take is np.take without its wrapper: the same copy, in C order
+            setattr(other, name, getattr(self, name).take(index, axis))
+        return other
 
     @staticmethod
     def stack(states: Sequence["MarketState"]) -> "MarketState":
@@ -350,6 +383,11 @@ class MarketState:
     @property
     def rollouts(self) -> int:
         return self.stock.shape[0]
+
+
+_AXES: tuple[tuple[str, int], ...] = tuple(  # every array field of MarketState and its rollout axis
+    (f.name, MarketState._axis(MarketState, f.name)) for f in fields(MarketState) if f.name != "week"
+)
 
 
 class Market:
@@ -1164,6 +1202,108 @@ class Market:
             names += [f"dealer.{dealer}.{f}" for f in self.DEALER_FIELDS]
         return names
 
+    def observed(self, s: MarketState) -> "Observed":
+        """The observables of `s`, each computed when first read (a condition reads one or two of them)."""
+        return Observed(self, s)
+
+    def _dealer_field(self, s: MarketState, name: str, view: "Observed") -> np.ndarray:
+        """One dealer field, (rollouts, dealers): the same expression as in dealer_metrics, so the same bits."""
+        if name == "weeks_of_cover":
+            return view.cover()
+        if name == "cover_cycles":
+            return view.cover() / self.cycle_weeks
+        if name == "warnings":
+            return sum(view.flags().values())
+        if name.startswith("warning_"):
+            return view.flags()[name[8:]]
+        return _DEALER_FIELDS[name](self, s)
+
+
+_DEALER_FIELDS = {  # dealer_metrics' other fields, one by one (keep the two in step)
+    "stock": lambda m, s: s.stock,
+    "sell_through_4w": lambda m, s: s.sales_hist.sum(axis=0),
+    "lost_sales_4w": lambda m, s: s.lost_hist.sum(axis=0),
+    "stockout_weeks_4w": lambda m, s: (s.lost_hist > 0).sum(axis=0).astype(float),
+    "orders_4w": lambda m, s: s.orders_hist.sum(axis=0),
+    "sell_in_4w": lambda m, s: s.sell_in_hist[[(s.week - k) % SELL_IN_WEEKS for k in range(4)]].sum(axis=0),
+    "price_index": lambda m, s: s.price_index,
+    "trust": lambda m, s: s.trust,
+    "receivables": lambda m, s: s.receivables,
+    "overdue": lambda m, s: s.due,
+    "dso": lambda m, s: m.dso(s),
+    "credit_limit": lambda m, s: np.where(np.isfinite(s.credit_limit), s.credit_limit, 0.0),
+    "competitor_share": lambda m, s: np.maximum(s.competitor_share, 1.0 - s.active),
+    "grey_stock": lambda m, s: s.grey_stock,
+    "complaints": lambda m, s: s.complaints_open,
+    "diverted_4w": lambda m, s: s.diverted_hist.sum(axis=0),
+    "diversion_events": lambda m, s: s.diversion_count,
+    "open_cases": lambda m, s: s.open_cases,
+    "case_age": lambda m, s: s.case_age,
+    "rebate_pct": lambda m, s: 100.0 * (s.rebate_volume + s.rebate_sell),
+    "company_spend": lambda m, s: s.company_spend,
+    "active": lambda m, s: s.active,
+}
+
+
+class Observed(Mapping):
+    """A lazy `observe_all`: path -> (rollouts,) array, computed on first read and kept.
+
+    Valid while the state does not change (the session drops it on every change). Iterating it
+    computes everything, in `observe_all`'s order."""
+
+    def __init__(self, market: Market, s: MarketState):
+        self.market, self.s = market, s
+        self._values: dict[str, np.ndarray] = {}
+        self._fields: dict[str, np.ndarray] = {}
+        self._market: dict[str, np.ndarray] | None = None
+        self._cover: np.ndarray | None = None
+        self._flags: dict[str, np.ndarray] | None = None
+        self._all: dict[str, np.ndarray] | None = None
+
+    def cover(self) -> np.ndarray:
+        if self._cover is None:
+            self._cover = self.market.weeks_of_cover(self.s)
+        return self._cover
+
+    def flags(self) -> dict[str, np.ndarray]:
+        if self._flags is None:
+            self._flags = self.market.warnings(self.s)
+        return self._flags
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        value = self._values.get(name)
+        if value is not None:
+            return value
+        if name.startswith("dealer."):
+            _, dealer, field_name = name.split(".", 2)
+            j = self.market.index[dealer]
+            if field_name not in self.market.DEALER_FIELDS:
+                raise KeyError(name)
+            values = self._fields.get(field_name)
+            if values is None:
+                values = self._fields[field_name] = self.market._dealer_field(self.s, field_name, self)
+            value = values[:, j]
+        else:
+            if self._market is None:
+                self._market = self.market.market_metrics(self.s)
+            value = self._market[name]
+        self._values[name] = value
+        return value
+
+    def _everything(self) -> dict[str, np.ndarray]:
+        if self._all is None:
+            self._all = self.market.observe_all(self.s)
+        return self._all
+
+    def __iter__(self):
+        return iter(self._everything())
+
+    def __len__(self) -> int:
+        return len(self._everything())
+
+    def items(self):
+        return self._everything().items()
+
 
 def worlds_for(rollouts: int, first: int = 1) -> list[int]:
     """The analysis's worlds: 1..rollouts (world 0 is the live session)."""
@@ -1175,6 +1315,7 @@ __all__ = [
     "MarketState",
     "Noise",
     "NoiseBatch",
+    "SeedsNoise",
     "NOISE_COMPONENTS",
     "SAFETY_CYCLES",
     "WARNING_NAMES",

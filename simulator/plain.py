@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from simulator.diagnostics import DiagnosticError
 from simulator.i18n import t
-from simulator.recorded import RecordedSession
+from simulator.recorded import LogNotice, RecordedSession
 from simulator.schema import Lang, text_in
 from simulator.transcript import describe
 
@@ -24,6 +24,33 @@ def show(events, recorded: RecordedSession, out: Output) -> None:
     for event in events:
         for line in describe(event, lang, names):
             out(line)
+
+
+def notice_lines(notice: LogNotice, lang: Lang) -> list[str]:
+    """What the trainee reads when the log had to move or cannot be written: a plain sentence,
+    then the diagnostic (code, message, where, how to fix)."""
+    if notice.kind == "moved":
+        lead = t("rec_moved", lang, path=notice.path)
+    elif notice.kind == "unsaved":
+        lead = t("rec_unsaved", lang)
+    else:
+        lead = t("rec_saved", lang, path=notice.path)
+    return [*lead.splitlines(), *(notice.diagnostic.render().splitlines() if notice.diagnostic else [])]
+
+
+def report_notices(recorded: RecordedSession, out: Output) -> None:
+    for notice in recorded.take_notices():
+        for line in notice_lines(notice, recorded.session.lang):
+            out(line)
+
+
+def farewell_unsaved(recorded: RecordedSession, out: Output) -> None:
+    """Leaving: one more try to write what waits in memory, and say so if it still cannot be."""
+    saved = recorded.retry_save()
+    report_notices(recorded, out)
+    if not saved:
+        waiting = sum(1 for kind, _ in recorded.pending if kind == "choice")
+        out(t("rec_lost_on_quit", recorded.session.lang, n=waiting, path=recorded.path))
 
 
 def market_table(recorded: RecordedSession) -> list[str]:
@@ -58,6 +85,7 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
         out(text_in(session.scenario.title, lang))
         out(f"[{t('briefing', lang)}] {text_in(session.scenario.briefing, lang)}")
         show(recorded.events, recorded, out)
+    report_notices(recorded, out)
     while not session.finished:
         options = session.options()
         for o in options:
@@ -69,6 +97,7 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
         except EOFError:
             answer = "q"
         if answer.lower() in ("q", "quit", "exit"):
+            farewell_unsaved(recorded, out)
             out(t("resume_hint", lang, path=recorded.path))
             return False
         if answer.lower() in ("m", "market"):
@@ -95,6 +124,8 @@ def run_plain(recorded: RecordedSession, out: Output = print, ask: Input = input
                 out(f"{d.code} {t('not_an_option', lang, value=answer)}")
             continue
         show(events, recorded, out)
+        report_notices(recorded, out)
+    farewell_unsaved(recorded, out)
     from scoring.report import scorecard_from_events, scorecard_lines
 
     card, items = scorecard_from_events(recorded.events)

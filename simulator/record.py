@@ -43,6 +43,7 @@ __all__ = [
     "make_header",
     "read_log",
     "digest",
+    "disk_refused",
     "utc_now",
 ]
 
@@ -496,6 +497,9 @@ def _reason(e: BaseException) -> str:
     return plain.get(err) or getattr(e, "strerror", None) or str(e)
 
 
+os_reason = _reason  # for the session layer, which words its own messages
+
+
 def _hint_for(e: BaseException) -> str:
     err = getattr(e, "errno", None)
     if err in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.ENOENT):
@@ -504,10 +508,19 @@ def _hint_for(e: BaseException) -> str:
 
 
 def _cannot_write(path: Path, e: BaseException, hint: str | None = None) -> DiagnosticError:
-    return DiagnosticError(
+    err = DiagnosticError(
         Diagnostic.make("DS0509", f"cannot write the session log {os.fspath(path)}: {_reason(e)}",
                         hint or _hint_for(e), file=os.fspath(path))
     )
+    # the disk refused (full, read-only, ...): a front end may carry on in another folder. Refusals
+    # that are decisions (a log that exists, a finished session) leave this None.
+    err.os_error = e  # type: ignore[attr-defined]
+    return err
+
+
+def disk_refused(err: DiagnosticError) -> BaseException | None:
+    """The OS error behind a DS0509 raised because the disk refused, else None."""
+    return getattr(err, "os_error", None)
 
 
 class _AppendFile:
@@ -562,7 +575,8 @@ def _fsync_dir(folder: Path) -> None:
 
 
 class LogWriter:
-    """Appends records to one session log: one line per record, flushed and fsynced each time.
+    """Appends records to one session log: one line per record; each call (`append`, or
+    `append_many` for a whole decision) is written and fsynced before it returns.
 
     Make one with `LogWriter.create` (new session) or `LogWriter.append_to` (resume)."""
 
@@ -669,14 +683,28 @@ class LogWriter:
         """Write one event record (one line, flushed and fsynced) and return it as a reader will
         see it. Raises DiagnosticError DS0509 when the disk refuses, DS0508 after an `end` record,
         ValueError/TypeError for data that is not plain JSON (a programming error)."""
+        return self.append_many([(kind, data)])[0]
+
+    def append_many(self, events: Iterable[tuple[str, Mapping[str, Any]]]) -> list[Record]:
+        """Write several event records with one write and one fsync (one decision's events: a
+        keypress waits for one disk flush, not one per event). All or nothing as far as the disk
+        allows: on an error the file is cut back to where it was. A SIGKILL during the write can
+        leave a prefix of the records and a torn line, which the reader drops (DS0510) and
+        `resume` re-creates. Raises as `append` does; nothing is written if any item is invalid."""
+        items = list(events)
         if self._file is None:
             raise ValueError("the session log writer is closed")
-        if not isinstance(kind, str) or not kind:
-            raise ValueError("an event kind must be non-empty text")
-        if kind == HEADER_KIND:
-            raise ValueError("the header record is written by LogWriter.create")
-        if not isinstance(data, Mapping):
-            raise TypeError(f"event data must be a dict, not {type(data).__name__}")
+        for kind, data in items:
+            if not isinstance(kind, str) or not kind:
+                raise ValueError("an event kind must be non-empty text")
+            if kind == HEADER_KIND:
+                raise ValueError("the header record is written by LogWriter.create")
+            if not isinstance(data, Mapping):
+                raise TypeError(f"event data must be a dict, not {type(data).__name__}")
+        if any(kind == END_KIND for kind, _ in items[:-1]):
+            raise ValueError("the end record must be the last record")
+        if not items:
+            return []
         if self._finished:
             raise DiagnosticError(Diagnostic.make(
                 "DS0508", f"the session in {os.fspath(self.path)} already finished; nothing can follow its end record",
@@ -687,27 +715,38 @@ class LogWriter:
                 "DS0509", f"the session log {os.fspath(self.path)} may end in an incomplete line after an earlier write error",
                 "free some disk space, then continue with `dealersim resume LOG`", file=os.fspath(self.path),
             ))
-        return self._write(kind, dict(data))
+        return self._write_many([(kind, dict(data)) for kind, data in items])
 
     def _write(self, kind: str, data: dict) -> Record:
+        return self._write_many([(kind, data)])[0]
+
+    def _write_many(self, items: list[tuple[str, dict]]) -> list[Record]:
         assert self._file is not None
-        try:
-            data = _normalized(data)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"the data of a '{kind}' record cannot be written to the log: {e}") from None
-        t = self._clock()
-        if not isinstance(t, str) or not t:
-            raise TypeError("the log clock must return an ISO-8601 time as text")
-        fields = {"seq": self.last_seq + 1, "t": t, "kind": kind, "data": data, "prev": self._last_hash}
-        hash_ = record_hash(fields)
-        line = (canonical_json({**fields, "hash": hash_}) + "\n").encode("utf-8")
+        records: list[Record] = []
+        lines: list[bytes] = []
+        seq, prev = self.last_seq, self._last_hash
+        for kind, data in items:
+            try:
+                data = _normalized(data)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"the data of a '{kind}' record cannot be written to the log: {e}") from None
+            t = self._clock()
+            if not isinstance(t, str) or not t:
+                raise TypeError("the log clock must return an ISO-8601 time as text")
+            seq += 1
+            fields = {"seq": seq, "t": t, "kind": kind, "data": data, "prev": prev}
+            hash_ = record_hash(fields)
+            lines.append((canonical_json({**fields, "hash": hash_}) + "\n").encode("utf-8"))
+            records.append(Record(seq=seq, t=t, kind=kind, data=data, prev=prev, hash=hash_, line=seq + 1))
+            prev = hash_
+        blob = b"".join(lines)
 
         file = self._file
         try:
-            file.write(line)
+            file.write(blob)
             file.fsync()
         except OSError as e:
-            seq = fields["seq"]
+            seq = self.last_seq + 1
             try:  # take back whatever part of the line reached the file
                 file.truncate(file.size)
                 file.fsync()
@@ -719,12 +758,11 @@ class LogWriter:
                 hint = (_hint_for(e) + f"; records up to {seq - 1} are safe in the log, and "
                         "`dealersim resume LOG` continues from there")
             raise _cannot_write(self.path, e, hint) from None
-        file.size += len(line)
-        self.last_seq = fields["seq"]
-        self._last_hash = hash_
-        self._finished = kind == END_KIND
-        return Record(seq=self.last_seq, t=t, kind=kind, data=data, prev=fields["prev"], hash=hash_,
-                      line=self.last_seq + 1)
+        file.size += len(blob)
+        self.last_seq = records[-1].seq
+        self._last_hash = records[-1].hash
+        self._finished = records[-1].kind == END_KIND
+        return records
 
     # -- closing
 
@@ -735,6 +773,16 @@ class LogWriter:
     @property
     def last_hash(self) -> str:
         return self._last_hash
+
+    @property
+    def broken(self) -> bool:
+        """An earlier write error could not be taken back: the file may end in a torn line."""
+        return self._broken
+
+    @property
+    def committed_size(self) -> int:
+        """Bytes of the file that hold complete, fsynced records (the header and everything since)."""
+        return self._file.size if self._file is not None else 0
 
     def close(self) -> None:
         if self._file is not None:

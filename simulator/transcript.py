@@ -42,6 +42,8 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
         if effect == "order":
             return [t("effect_order", lang, dealer=who(d["dealer"]), units=_num(d["units"]), cover=_num(d["cover_cycles"], 1))]
         if effect == "rebate":
+            if not d["pct"]:  # a rebate set to zero is a rebate withdrawn, not "a 0.0% rebate"
+                return [t("effect_rebate_none", lang, dealer=who(d["dealer"]))]
             return [t("effect_rebate", lang, dealer=who(d["dealer"]), pct=d["pct"], basis=t(f"basis_{d['basis']}", lang))]
         if effect == "promotion":
             return [t("effect_promotion", lang, dealer=who(d["dealer"]), lift=_num(d["lift_pct"]), weeks=d["weeks"])]

@@ -24,3 +24,13 @@ def test_lookup_fills_placeholders():
     assert t("week", "zh", n=3) == "第3周"
     assert t("week", "en", n=3) == "Week 3"
     assert "week" in all_keys()
+
+
+def test_every_dealer_field_the_dashboard_can_show_has_a_label_in_both_languages():
+    from simulator.market import Market
+    from simulator.tui.game import field_label
+
+    for name in Market.DEALER_FIELDS:
+        zh, en = field_label(name, "zh"), field_label(name, "en")
+        assert zh != name.replace("_", " ") and en, name  # a real label, not the raw field name
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), (name, zh)

@@ -632,3 +632,12 @@ def _check_state(market: Market, s: MarketState) -> None:
     assert (s.cash >= -1e-6 * np.maximum(1, np.abs(s.cash).max())).all()
     assert ((s.competitor_share >= 0) & (s.competitor_share <= 1)).all()
     assert all(np.isfinite(v) for v in market.observe(s).values())
+
+
+@pytest.mark.parametrize(("lang", "withdrawn", "given"), [("en", "Wang's rebate is withdrawn", "Wang gets a 2.5% rebate"), ("zh", "Wang 的返利取消", "Wang 获得 2.5% 返利")])
+def test_a_rebate_set_to_zero_reads_as_withdrawn_not_as_a_zero_rebate(lang, withdrawn, given):
+    def event(pct):
+        return {"kind": "effect", "data": {"effect": "rebate", "dealer": "wang", "pct": pct, "basis": "volume"}}
+
+    assert describe(event(0.0), lang, {"wang": "Wang"}) == [withdrawn]
+    assert describe(event(2.5), lang, {"wang": "Wang"})[0].startswith(given)

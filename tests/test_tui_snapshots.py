@@ -81,3 +81,32 @@ def test_leaving_mid_scenario(env, snap_compare):
         await press(pilot, "enter", "1", "q")
 
     assert snap_compare(mini_app(env), terminal_size=(80, 24), run_before=run_before)
+
+
+# ---------------------------------------------------------------- the negotiation table
+
+
+def nego_app(env, lang: str = "zh", **options):
+    import shutil
+
+    from .conftest import DATA
+
+    shutil.copy(DATA / "nego_mini.toml", env.scenarios / "nego_mini.toml")
+    loaded = load_scenario(env.scenarios / "nego_mini.toml", load_catalogue().ids).loaded
+    return make_app(env, lang=lang, seed=3, start=loaded, log=Path("nego.jsonl"), **options)
+
+
+async def _to_second_round(pilot):
+    """Say no, ask about the rebate, build a package (target +3 steps, rebate −4), make it, start the next."""
+    await settle(pilot)
+    await press(pilot, "enter", "1", "n", "k", "2", "right", "right", "right", "down", *["left"] * 4, "p", "down", "right")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_negotiation_table_in_chinese(env, snap_compare, size):
+    assert snap_compare(nego_app(env, lang="zh"), terminal_size=size, run_before=_to_second_round)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=IDS)
+def test_negotiation_table_in_english(env, snap_compare, size):
+    assert snap_compare(nego_app(env, lang="en"), terminal_size=size, run_before=_to_second_round)

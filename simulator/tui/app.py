@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Label, LoadingIndicator
 from textual.worker import Worker, WorkerState
 
@@ -29,9 +30,13 @@ from simulator.tui.messages import (
     GameStarted,
     LibraryLoaded,
     OpenBriefing,
+    OpenDebrief,
     OpenEnd,
     OpenHome,
+    OpenWorkshop,
     OpenSession,
+    RetryFrom,
+    RetryStarted,
     SettingsChanged,
 )
 
@@ -42,6 +47,14 @@ if TYPE_CHECKING:
     from simulator.tui.settings import Settings
 
 
+class LogNoticed(Message):
+    """The session log moved to another folder, or records wait in memory (from the decision's thread)."""
+
+    def __init__(self, notice) -> None:
+        super().__init__()
+        self.notice = notice
+
+
 @dataclass
 class Outcome:
     """What the command line prints after the app has gone: where the live session's log is."""
@@ -49,6 +62,7 @@ class Outcome:
     path: Path
     finished: bool
     lang: str
+    unsaved: int = 0  # decisions the disk refused (they waited in memory to the end)
 
 
 class DealersimApp(App[Outcome | None]):
@@ -76,6 +90,11 @@ class DealersimApp(App[Outcome | None]):
         log: Path | None = None,
         resume: "RecordedSession | None" = None,
         remember: bool = True,
+        view: Path | None = None,  # dealersim view LOG: open the debrief viewer on this log
+        rollouts: int | None = None,  # the viewer's playouts per option (None: the analysis's default)
+        workshop: str | Path | None = None,  # dealersim workshop --view: open the class comparison of this folder
+        workshop_names: bool = False,
+        workshop_leaderboard: bool = False,
     ) -> None:
         super().__init__()
         self.scenario_dirs = tuple(scenario_dirs)
@@ -90,6 +109,9 @@ class DealersimApp(App[Outcome | None]):
         self.start_log = log
         self.resume_recorded = resume
         self.remember = remember  # False when serving a classroom: visitors must not see each other's name
+        self.view_log = view
+        self.rollouts = rollouts
+        self.workshop = (Path(workshop), workshop_names, workshop_leaderboard) if workshop is not None else None
         self.settings: Settings | None = None
         self.library: Library | None = None
         self.game: Game | None = None
@@ -114,6 +136,7 @@ class DealersimApp(App[Outcome | None]):
         import simulator.tui.screens.end  # noqa: F401
         import simulator.tui.screens.home  # noqa: F401
         import simulator.tui.screens.play  # noqa: F401
+        import simulator.tui.screens.debrief  # noqa: F401
 
         from simulator.diagnostics import DiagnosticError
         from simulator.tui.game import render_diagnostics
@@ -159,6 +182,13 @@ class DealersimApp(App[Outcome | None]):
 
             loaded = self.start_scenario
             self._briefing(ScenarioInfo(Path(loaded.path), loaded), seed=self.start_seed, log=self.start_log)
+        elif self.view_log is not None:
+            self._debrief(self.view_log)
+        elif self.workshop is not None:
+            from simulator.tui.screens.workshop import WorkshopScreen
+
+            folder, names, board = self.workshop
+            self._show(WorkshopScreen(folder, settings.lang, scenario_dirs=self.scenario_dirs, names=names, leaderboard=board, standalone=True))
         else:
             self._home()
 
@@ -196,6 +226,20 @@ class DealersimApp(App[Outcome | None]):
         if self.game is not None and self.game is not game:
             self.game.close()
         self.game = game
+        if game is not None:  # the log moved or waits in memory: say so, and let the trainee play on
+            game.on_log_notice = lambda notice: self.post_message(LogNoticed(notice))
+            for notice in game.recorded.take_notices():
+                self._log_noticed(LogNoticed(notice))
+
+    @on(LogNoticed)
+    def _log_noticed(self, message: LogNoticed) -> None:
+        from simulator.i18n import t
+        from simulator.plain import notice_lines
+
+        notice = message.notice
+        lang = self.settings.lang if self.settings else "en"
+        severity = {"moved": "warning", "unsaved": "error"}.get(notice.kind, "information")
+        self.notify("\n".join(notice_lines(notice, lang)), title=t("rec_title", lang), severity=severity, timeout=60)
 
     @on(OpenBriefing)
     def _open_briefing(self, message: OpenBriefing) -> None:
@@ -239,6 +283,55 @@ class DealersimApp(App[Outcome | None]):
         if self.game is not None:
             self._show(EndScreen(self.game))
 
+    @on(OpenWorkshop)
+    def _open_workshop(self, message: OpenWorkshop) -> None:
+        from simulator.tui.screens.workshop import WorkshopScreen
+
+        assert self.settings is not None
+        self._show(WorkshopScreen(message.folder or self.sessions, self.settings.lang, scenario_dirs=self.scenario_dirs))
+
+    # -------------------------------------------------------- the debrief viewer and retry from here
+
+    def _debrief(self, path: Path) -> None:
+        from simulator.tui.screens.debrief import DebriefScreen
+
+        assert self.settings is not None
+        options = {} if self.rollouts is None else {"rollouts": self.rollouts}
+        self._show(DebriefScreen(path, self.settings.lang, **options))
+
+    @on(OpenDebrief)
+    def _open_debrief(self, message: OpenDebrief) -> None:
+        self._debrief(message.path)
+
+    @on(RetryFrom)
+    def _retry_from(self, message: RetryFrom) -> None:
+        self._start_retry(message.path, message.turn, message.analysis)
+
+    @work(thread=True, exit_on_error=False, group="retry")
+    def _start_retry(self, path: Path, turn: int, analysis) -> None:
+        """Replay decisions 1..turn-1 into a new log (each recorded before the screen moves on)."""
+        from scoring import session_observers
+        from simulator.diagnostics import DiagnosticError
+        from simulator.retry import start_retry
+        from simulator.tui.game import catalogue, render_diagnostics
+        from simulator.tui.screens.debrief import RetryGame
+
+        cat = catalogue()
+        try:
+            recorded = start_retry(path, turn, self.sessions, principles=cat.ids, observers=session_observers, catalogue_version=cat.version)
+        except DiagnosticError as err:
+            self.post_message(GameFailed(render_diagnostics(err)))
+            return
+        mode = self.settings.mode if self.settings else "coaching"
+        self.post_message(RetryStarted(RetryGame(recorded, mode, turn, analysis, path)))
+
+    @on(RetryStarted)
+    def _retry_started(self, message: RetryStarted) -> None:
+        from simulator.tui.screens.debrief import RetryPlayScreen
+
+        self._set_game(message.game)
+        self._show(RetryPlayScreen(message.game, resumed=True))
+
     @on(OpenHome)
     def _open_home(self) -> None:
         if self.game is not None and self.game.finished:
@@ -278,9 +371,14 @@ class DealersimApp(App[Outcome | None]):
 
     def outcome(self) -> Outcome | None:
         game = self.game
-        return Outcome(game.path, game.finished, game.lang) if game is not None else None
+        if game is None:
+            return None
+        unsaved = sum(1 for kind, _ in game.recorded.pending if kind == "choice")
+        return Outcome(game.path, game.finished, game.lang, unsaved)
 
     def action_quit_app(self) -> None:
+        if self.game is not None and not self.game.recorded.saved:
+            self.game.recorded.retry_save()  # last chance for records the disk refused; the outcome says if it failed
         self.exit(self.outcome())
 
     def on_unmount(self) -> None:
@@ -324,4 +422,6 @@ def outcome_message(outcome: Outcome | None) -> str | None:
     from simulator.i18n import t
 
     lang: Any = outcome.lang if outcome.lang in ("zh", "en") else "en"
+    if outcome.unsaved:
+        return t("rec_lost_on_quit", lang, n=outcome.unsaved, path=outcome.path)
     return t("log_saved" if outcome.finished else "resume_hint", lang, path=outcome.path)

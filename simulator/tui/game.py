@@ -9,7 +9,7 @@ the app does in a worker thread after the first screen is up.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,13 +23,15 @@ from simulator.library import shipped_dir
 from simulator.loader import LoadedScenario, load_scenario, scenario_files
 from simulator.market import Market
 from simulator.record import read_log
-from simulator.recorded import RecordedSession, default_log_path
+from simulator.recorded import LogNotice, RecordedSession, default_log_path, fallback_folder
 from simulator.schema import FAMILIES, Lang, text_in
 from simulator.transcript import describe
 
 SAFETY_CYCLES = 1.5  # the course's target: stock ≈ 1.5 × one sales cycle (seed 001, 4.1)
 DEFAULT_BAND = (1.2, 1.8)  # PRINCIPLES.md's proposed acceptable band; the scorer's rules.toml is preferred
-FEED_KINDS = ("effect", "week", "ending")  # what the events feed shows; steps and choices are the story
+# what the events feed shows; steps and choices are the story. A negotiation's events show too, but
+# never `nego_result`: the counterpart's hidden profile is for the debrief.
+FEED_KINDS = ("effect", "week", "ending", "nego_bid", "nego_move", "nego_reply", "nego_deadlock", "nego_end")
 
 
 def cover_band() -> tuple[float, float]:
@@ -168,12 +170,13 @@ def start_session(
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = log or default_log_path(sessions, loaded.scenario.id, trainee, seed, stamp)
     return RecordedSession.start(
-        loaded, seed, lang, path, trainee=trainee, catalogue_version=catalogue().version, observers=session_observers
+        loaded, seed, lang, path, trainee=trainee, catalogue_version=catalogue().version, observers=session_observers,
+        fallback=fallback_folder(),  # a read-only or full folder moves the log; the app tells the trainee
     )
 
 
 def resume_session(path: Path) -> RecordedSession:
-    return RecordedSession.resume(path, principles=catalogue().ids, observers=session_observers)
+    return RecordedSession.resume(path, principles=catalogue().ids, observers=session_observers, fallback=fallback_folder())
 
 
 # ---------------------------------------------------------------- what the play screen shows
@@ -229,6 +232,8 @@ class Game:
         self.lang: Lang = self.session.lang
         self.names = {d.id: text_in(d.name, self.lang) for d in self.scenario.market.dealers}
         self.closed = False
+        # the app's way to hear that the log moved or waits in memory (called from the decision's thread)
+        self.on_log_notice: Callable[[LogNotice], None] | None = None
 
     # -------------------------------------------------------- state
 
@@ -263,9 +268,18 @@ class Game:
     def options(self):
         return self.session.options()
 
-    def decide(self, option_id: str) -> list[Event]:
-        """The one way the screens change the game: recorded before it returns."""
-        return self.recorded.choose(option_id)
+    def decide(self, option_id: str, **params) -> list[Event]:
+        """The one way the screens change the game: recorded before it returns. `params` go with a
+        negotiation move (`values=`, `issue=`, `how=`), as `Session.choose` takes them."""
+        events = self.recorded.choose(option_id, **params)
+        if self.on_log_notice is not None:
+            for notice in self.recorded.take_notices():
+                self.on_log_notice(notice)
+        return events
+
+    def preview_offer(self, values: dict) -> dict:
+        """An offer as it would be made and its worth to the company, without making it (the table's builder)."""
+        return self.session.preview_offer(values)
 
     def close(self) -> None:
         if not self.closed:

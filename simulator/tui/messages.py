@@ -6,7 +6,7 @@ and attributes ("attributes down").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,9 +58,23 @@ class DecisionFailed(Message):
 
 @dataclass
 class Choose(Message):
-    """The trainee picked an option (by number, Enter or a click)."""
+    """The trainee picked an option (by number, Enter or a click); a negotiation move brings its
+    params (`values=`, `issue=`, `how=`), passed as they are to `Session.choose`."""
 
     option_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OfferEdited(Message):
+    """A value changed in the negotiation table's offer builder (the screen previews the offer)."""
+
+
+@dataclass
+class MovePicked(Message):
+    """A move of the negotiation table was picked by a click (its key goes to the screen directly)."""
+
+    move: str
 
 
 # ---------------------------------------------------------------- from screens to the app
@@ -104,3 +118,57 @@ class OpenEnd(Message):
 @dataclass
 class OpenHome(Message):
     pass
+
+
+@dataclass
+class OpenWorkshop(Message):
+    """Show the class comparison of the session logs in `folder` (screens/workshop.py); None: the sessions folder."""
+
+    folder: Path | None = None
+
+
+# ---------------------------------------------------------------- the debrief viewer (screens/debrief.py)
+
+
+@dataclass
+class ViewLoaded(Message):
+    """The viewer's log is read and its market replayed (a `scoring.viewer.LogView`)."""
+
+    view: Any
+
+
+@dataclass
+class ViewFailed(Message):
+    text: str
+
+
+@dataclass
+class AnalysisProgress(Message):
+    done: int
+    total: int
+
+
+@dataclass
+class AnalysisDone(Message):
+    analyses: list[Any]  # scoring.analysis_types.DecisionAnalysis, one per analysed decision
+
+
+@dataclass
+class OpenDebrief(Message):
+    """Open the debrief viewer on a session log."""
+
+    path: Path
+
+
+@dataclass
+class RetryFrom(Message):
+    """Start a retry of `path` at decision `turn`, graded against `analysis` (a DecisionAnalysis)."""
+
+    path: Path
+    turn: int
+    analysis: Any
+
+
+@dataclass
+class RetryStarted(Message):
+    game: "Game"

@@ -9,6 +9,7 @@ from textual.content import Content
 from simulator.i18n import t
 from simulator.schema import Lang
 from simulator.tui.game import Decision, DealerView, Game, PrincipleTag, StoryBlock, field_label
+from simulator.tui.table import TableView, table_view
 from simulator.tui.widgets.dashboard import DealerCardData
 from simulator.tui.widgets.choices import Item
 from simulator.tui.widgets.story import Block, Part
@@ -130,6 +131,7 @@ class StepView:
     items: list[Item]
     finished: bool
     reveal: int = 0  # which of the blocks to scroll to (a resumed session: the last decision)
+    table: TableView | None = None  # the negotiation table, while a negotiation step is being played
 
 
 def step_view(game: Game, events: list[dict], *, coaching: bool, band: tuple[float, float], opening: bool = False, resumed: bool = False) -> StepView:
@@ -168,4 +170,5 @@ def step_view(game: Game, events: list[dict], *, coaching: bool, band: tuple[flo
         new_notes=new_notes,
         items=[] if game.finished else [Item(o.id, o.number, o.text) for o in game.options()],
         finished=game.finished,
+        table=None if game.finished else table_view(game),
     )

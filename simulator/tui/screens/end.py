@@ -17,7 +17,7 @@ from textual.widgets import Footer, Label
 from simulator.i18n import t
 from simulator.tui.game import Game
 from simulator.tui.keys import localize_bindings
-from simulator.tui.messages import OpenHome
+from simulator.tui.messages import OpenDebrief, OpenHome
 from simulator.tui.present import tags_inline
 from simulator.tui.widgets.prose import Prose
 from simulator.tui.widgets.scorecard import ScorecardPanel
@@ -26,6 +26,7 @@ from simulator.tui.widgets.scorecard import ScorecardPanel
 class EndScreen(Screen):
     BINDINGS = [
         Binding("enter", "home", "tui_key_home", key_display="⏎"),
+        Binding("b", "debrief", "tui_key_viewer_debrief"),
         Binding("pageup", "scroll('up')", show=False),
         Binding("pagedown", "scroll('down')", show=False),
         Binding("q", "app.quit_app", "tui_key_quit"),
@@ -65,6 +66,10 @@ class EndScreen(Screen):
 
     def action_home(self) -> None:
         self.post_message(OpenHome())
+
+    def action_debrief(self) -> None:
+        """This session in the debrief viewer (the log is complete: the end record is written)."""
+        self.post_message(OpenDebrief(self.game.path))
 
     def action_scroll(self, direction: str) -> None:
         body = self.query_one("#end-body", VerticalScroll)

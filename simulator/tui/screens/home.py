@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +17,7 @@ from simulator.i18n import t
 from simulator.schema import Lang
 from simulator.tui.game import Library, ScenarioInfo, UnfinishedSession
 from simulator.tui.keys import localize_bindings
-from simulator.tui.messages import OpenBriefing, OpenSession, SettingsChanged
+from simulator.tui.messages import OpenBriefing, OpenDebrief, OpenSession, OpenWorkshop, SettingsChanged
 from simulator.tui.settings import Settings
 from simulator.tui.widgets.prose import Prose
 
@@ -42,6 +44,8 @@ class HomeScreen(Screen):
         Binding("m", "mode", "tui_key_mode"),
         Binding("n", "focus_input('name')", "tui_key_name"),
         Binding("s", "focus_input('code')", "tui_key_code"),
+        Binding("w", "workshop", "tui_key_ws_open"),
+        Binding("o", "open_log", "tui_key_viewer_open"),
         Binding("escape", "focus_picker", show=False),
         Binding("q", "app.quit_app", "tui_key_quit"),
     ]
@@ -209,6 +213,21 @@ class HomeScreen(Screen):
         if action in ("language", "mode", "focus_input") and isinstance(self.focused, Input):
             return False
         return True
+
+    def action_open_log(self) -> None:
+        """Pick a session log (the sessions folder, or a path) for the debrief viewer."""
+        from simulator.tui.screens.debrief import LogPicker
+
+        self._save_inputs()
+        titles = {info.id: info.title(self.lang) for info in self.library.scenarios if info.ok}
+        self.app.push_screen(LogPicker(self.app.sessions, self.lang, titles), self._log_picked)
+
+    def _log_picked(self, path: Path | None) -> None:
+        if path is not None:
+            self.post_message(OpenDebrief(path))
+
+    def action_workshop(self) -> None:
+        self.post_message(OpenWorkshop())
 
     def action_language(self) -> None:
         self.settings = self.settings.with_(lang="en" if self.settings.lang == "zh" else "zh")

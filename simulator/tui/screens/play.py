@@ -1,8 +1,10 @@
 """Play: the narrative, the numbered choices, the market dashboard, this week's events, the notebook.
+At a negotiation step the numbered choices give way to the negotiation table: an offer builder, both
+sides' offers, the counterpart's lines and the moves on letter keys.
 
-Every decision runs `Game.decide` (i.e. `RecordedSession.choose`) in a worker thread; the screen
-only moves on when the worker reports that the decision is in the log. While it runs the choices
-are locked, so a double key press cannot decide twice.
+Every decision runs `Game.decide` (i.e. `RecordedSession.choose`, with a negotiation move's params)
+in a worker thread; the screen only moves on when the worker reports that the decision is in the
+log. While it runs the choices and moves are locked, so a double key press cannot decide twice.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from simulator.diagnostics import DiagnosticError
 from simulator.i18n import t
 from simulator.tui.game import Game, cover_band, render_diagnostics
 from simulator.tui.keys import localize_bindings
-from simulator.tui.messages import Choose, DecisionFailed, DecisionRecorded, OpenEnd
+from simulator.tui.messages import Choose, DecisionFailed, DecisionRecorded, MovePicked, OfferEdited, OpenEnd
 from simulator.tui.present import StepView, step_view
+from simulator.tui.table import MOVE_KEYS
 from simulator.tui.widgets.choices import ChoicesBox, ChoicesList
+from simulator.tui.widgets.negotiation import IssueInput, NegotiationTable
 from simulator.tui.widgets.dashboard import Dashboard, MarketStrip
 from simulator.tui.widgets.panels import EventsFeed, Notebook
 from simulator.tui.widgets.prose import Line
@@ -33,6 +37,8 @@ class PlayScreen(Screen):
         *[Binding(str(n), f"choose({n})", show=False) for n in range(2, 10)],
         Binding("enter", "results", "tui_key_results", key_display="⏎"),
         Binding("d", "toggle_market", "tui_key_market"),
+        Binding("v", "toggle_story", "tui_key_table_story"),
+        *[Binding(key, f"move('{move}')", show=False) for move, key in MOVE_KEYS.items()],
         Binding("pageup", "story('up')", show=False),
         Binding("pagedown", "story('down')", show=False),
         Binding("q", "leave", "tui_key_quit"),
@@ -63,6 +69,7 @@ class PlayScreen(Screen):
                 with ChoicesBox(id="choices-box"):
                     yield choices
                 yield Label(t("tui_finished_hint", lang), id="finished-hint")
+                yield NegotiationTable(id="table")
             with Vertical(id="side"):
                 yield Line(id="market-title", classes="section-title")
                 yield Dashboard((t("tui_cover", lang), t("tui_sales", lang)), id="dashboard")
@@ -74,7 +81,8 @@ class PlayScreen(Screen):
         game = self.game
         view = step_view(game, game.events, coaching=self.coaching, band=self.band, opening=True, resumed=self.resumed)
         await self._show(view)
-        self.query_one(ChoicesList).focus()
+        if view.table is None:
+            self.query_one(ChoicesList).focus()
 
     # -------------------------------------------------------- showing the state
 
@@ -88,21 +96,34 @@ class PlayScreen(Screen):
             self.query_one(EventsFeed).show(view.feed, title=view.feed_title)
             self.query_one(Notebook).show(view.notes, newest=view.new_notes, scroll=bool(view.new_notes))
             choices = self.query_one(ChoicesList)
+            table = self.query_one(NegotiationTable)
+            negotiating = view.table is not None
+            if negotiating != self.has_class("-negotiating"):
+                self.set_class(negotiating, "-negotiating")
+                self.remove_class("-show-story")
+                self.refresh_bindings()
+            if view.table is not None:
+                await table.show(view.table, self.lang)
+                self._preview()
+                if not isinstance(self.focused, IssueInput):
+                    self.call_after_refresh(table.focus_builder)
+            else:
+                table.view = None  # its keys make no moves once the negotiation is over
             if view.finished:
                 self.add_class("-finished")
                 choices.set_items([])
                 self.set_focus(None)  # the choices are gone: Enter goes to the screen (results)
                 self.refresh_bindings()  # the footer now offers the results instead of the choices
             else:
-                choices.set_items(view.items)
+                choices.set_items([] if negotiating else view.items)  # the table's keys make the moves
                 choices.set_busy(False)
-                if self.focused is None:
+                if not negotiating and (self.focused is None or isinstance(self.focused, IssueInput)):
                     choices.focus()
 
     # -------------------------------------------------------- deciding
 
     def action_choose(self, number: int) -> None:
-        if not self.busy and not self.game.finished:
+        if not self.busy and not self.game.finished and not self.negotiating:
             self.query_one(ChoicesList).choose_number(number)
 
     @on(Choose)
@@ -112,13 +133,13 @@ class PlayScreen(Screen):
             return
         self.busy = True
         self.query_one(ChoicesList).set_busy(True)
-        self._decide(message.option_id)
+        self._decide(message.option_id, message.params)
 
     @work(thread=True, exit_on_error=False, group="decide")
-    def _decide(self, option_id: str) -> None:
+    def _decide(self, option_id: str, params: dict | None = None) -> None:
         """Record the decision (fsync per event), then prepare what the screen will show."""
         try:
-            events = self.game.decide(option_id)
+            events = self.game.decide(option_id, **(params or {}))
         except DiagnosticError as err:
             self.post_message(DecisionFailed(render_diagnostics(err)))
             return
@@ -140,13 +161,88 @@ class PlayScreen(Screen):
         self.busy = False
         self.query_one(ChoicesList).set_busy(False)
 
+    # -------------------------------------------------------- the negotiation table
+
+    @property
+    def negotiating(self) -> bool:
+        return self.has_class("-negotiating")
+
+    def _table(self):
+        return self.query_one(NegotiationTable).view
+
+    def action_move(self, move: str) -> None:
+        """A move's key (or a click on it): offers take the builder's values; ask and break_deadlock
+        ask which issue or how; accepting and walking away ask first (they end the negotiation)."""
+        view = self._table()
+        if self.busy or self.game.finished or view is None or move not in {x.move for x in view.tactics}:
+            return
+        from simulator.tui.screens.pick import PickScreen
+
+        lang = self.lang
+        if move in ("offer", "package"):
+            self.post_message(Choose(move, {"values": self.query_one(NegotiationTable).values()}))
+        elif move in ("ask", "break_deadlock"):
+            picks = view.ask if move == "ask" else view.deadlock
+            title = t("table_pick_ask" if move == "ask" else "table_pick_deadlock", lang)
+
+            def answer(index: int | None) -> None:
+                if index is not None and 0 <= index < len(picks):
+                    self.post_message(Choose(move, dict(picks[index].params)))
+
+            self.app.push_screen(PickScreen(title, [p.label for p in picks], lang), answer)
+        elif move in ("accept", "walk_away"):
+            title = t("table_pick_accept", lang, terms=view.accept_terms) if move == "accept" else t("table_pick_walk", lang)
+            yes = t("table_pick_accept_yes" if move == "accept" else "table_pick_walk_yes", lang)
+
+            def confirm(index: int | None) -> None:
+                if index == 0:
+                    self.post_message(Choose(move))
+
+            self.app.push_screen(PickScreen(title, [yes], lang), confirm)
+        else:
+            self.post_message(Choose(move))
+
+    @on(MovePicked)
+    def _move_picked(self, message: MovePicked) -> None:
+        message.stop()
+        self.action_move(message.move)
+
+    @on(OfferEdited)
+    def _offer_edited(self, message: OfferEdited) -> None:
+        message.stop()
+        self._preview()
+
+    def _preview(self) -> None:
+        """The offer being built, as the engine would take it, and its worth to us."""
+        view = self._table()
+        table = self.query_one(NegotiationTable)
+        if view is None or self.busy or not self.game.session.negotiating:
+            return
+        try:
+            own = float(self.game.preview_offer(table.values())["own_utility"])
+        except DiagnosticError:
+            table.show_worth("", False)
+            return
+        text = t("table_worth", self.lang, own=f"{own:.2f}", floor=f"{view.floor:.2f}", theirs=f"{view.their_worth:.2f}")
+        if own < view.floor:
+            text += " · " + t("table_below_floor", self.lang)
+        table.show_worth(text, own < view.floor)
+
+    def action_toggle_story(self) -> None:
+        if self.negotiating:
+            self.toggle_class("-show-story")
+            if not self.has_class("-show-story"):
+                self.call_after_refresh(self.query_one(NegotiationTable).focus_builder)
+
     # -------------------------------------------------------- other keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "results":
             return self.game.finished
         if action == "choose":
-            return not self.game.finished
+            return not self.game.finished and not self.negotiating
+        if action in ("move", "toggle_story"):
+            return self.negotiating and not self.game.finished
         return True
 
     def action_results(self) -> None:
@@ -159,6 +255,9 @@ class PlayScreen(Screen):
             self.call_after_refresh(self._refocus)
 
     def _refocus(self) -> None:
+        if self.negotiating:
+            self.query_one(NegotiationTable).focus_builder()
+            return
         choices = self.query_one(ChoicesList)
         if choices.display and choices.region.width:
             choices.focus()

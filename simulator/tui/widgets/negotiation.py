@@ -1,0 +1,437 @@
+"""The negotiation table: the counterpart's terms and lines, both sides' offers round by round, an
+offer builder with one input per issue, and the moves on letter keys.
+
+Attributes down: the play screen hands it a `TableView` (simulator/tui/table.py) after every move.
+Messages up: an input that changes posts `OfferEdited` (the screen previews the offer and calls
+`show_worth`), a click on a move posts `MovePicked`. The table never changes the game itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
+
+from simulator.tui.messages import MovePicked, OfferEdited
+from simulator.tui.table import IssueEditor, Tactic, TableView, offer_values
+from simulator.tui.widgets.prose import Line, Prose
+from simulator.tui.wrap import cell_width, text_width
+
+GAP = 2  # cells between columns
+
+
+def fit(text: str, width: int) -> str:
+    """`text` cut to `width` cells (CJK takes two) with an ellipsis, or padded to it."""
+    if width <= 0:
+        return ""
+    if text_width(text) <= width:
+        return text + " " * (width - text_width(text))
+    out, used = "", 0
+    for ch in text:
+        w = cell_width(ch)
+        if used + w > width - 1:
+            break
+        out += ch
+        used += w
+    return out + "…" + " " * (width - used - 1)
+
+
+def column_widths(natural: list[int], width: int, minimum: int = 3) -> list[int]:
+    """Shrink the widest columns until the row (with gaps) fits in `width` cells."""
+    widths = list(natural)
+    budget = width - GAP * (len(widths) - 1)
+    while sum(widths) > budget and max(widths) > minimum:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        widths[widest] -= 1
+    return widths
+
+
+# ---------------------------------------------------------------- one issue of the offer being built
+
+
+class IssueInput(Widget, can_focus=True):
+    """One issue: ←/→ step through its range (numbers on their grid, or its options), Home/End jump
+    to the ends, ↑/↓ go to the next issue. A click on ◀ or ▶ steps too."""
+
+    DEFAULT_CSS = """
+    IssueInput {
+        height: 1;
+        width: 1fr;
+    }
+    IssueInput:focus {
+        background: $accent 25%;
+    }
+    IssueInput > .issue--value {
+        text-style: bold;
+    }
+    IssueInput > .issue--note {
+        color: $text-muted;
+    }
+    """
+    COMPONENT_CLASSES = {"issue--value", "issue--note"}
+    BINDINGS = [
+        Binding("left", "step(-1)", show=False),
+        Binding("right", "step(1)", show=False),
+        Binding("home", "end(0)", show=False),
+        Binding("end", "end(1)", show=False),
+        Binding("up", "move_focus(-1)", show=False),
+        Binding("down", "move_focus(1)", show=False),
+    ]
+
+    def __init__(self, issue: IssueEditor, *, widths: tuple[int, int] = (12, 8)) -> None:
+        super().__init__()
+        self.issue = issue
+        self.index = issue.start
+        self.widths = widths  # (name, value) columns, shared by every input of the builder
+
+    def show(self, issue: IssueEditor, *, reset: bool) -> None:
+        self.issue = issue
+        if reset:
+            self.index = issue.start
+        self.index = max(0, min(self.index, len(issue.values) - 1))
+        self.refresh()
+
+    @property
+    def value(self) -> Any:
+        return self.issue.values[self.index]
+
+    def _arrows(self) -> tuple[int, int]:
+        """The columns of ◀ and ▶."""
+        name_w, value_w = self.widths
+        left = name_w + GAP
+        return left, left + 2 + value_w + 1
+
+    def render(self) -> Content:
+        name_w, value_w = self.widths
+        issue = self.issue
+        at_lo, at_hi = self.index == 0, self.index == len(issue.values) - 1
+        value_style = self.get_visual_style("issue--value")
+        note_style = self.get_visual_style("issue--note")
+        row = Content.assemble(
+            fit(issue.name, name_w), " " * GAP,
+            ("◀" if not at_lo else " ", value_style), " ",
+            (fit(issue.labels[self.index], value_w), value_style), " ",
+            ("▶" if not at_hi else " ", value_style), " " * GAP,
+            (issue.their, note_style),
+            ("  " + issue.reading if issue.reading else "", note_style),
+        )
+        return row.truncate(self.size.width, ellipsis=True) if self.size.width else row
+
+    def action_step(self, delta: int) -> None:
+        index = max(0, min(self.index + delta, len(self.issue.values) - 1))
+        if index != self.index:
+            self.index = index
+            self.refresh()
+            self.post_message(OfferEdited())
+
+    def action_end(self, high: int) -> None:
+        self.action_step(len(self.issue.values) if high else -len(self.issue.values))
+
+    def action_move_focus(self, delta: int) -> None:
+        inputs = [w for w in self.screen.query(IssueInput) if w.display]
+        if self in inputs and inputs:
+            inputs[(inputs.index(self) + delta) % len(inputs)].focus()
+
+    def on_click(self, event: events.Click) -> None:
+        left, right = self._arrows()
+        if abs(event.x - left) <= 1:
+            self.action_step(-1)
+        elif abs(event.x - right) <= 1:
+            self.action_step(1)
+
+
+class OffTable(Line):
+    """An issue not on the table yet: shown dimmed (b brings it in)."""
+
+    def __init__(self, text: str, issue_id: str) -> None:
+        super().__init__(text, classes="off-table")
+        self.issue_id = issue_id
+
+
+class OfferBuilder(Vertical):
+    """The inputs, one per issue on the table, and a dimmed line for each issue off it."""
+
+    DEFAULT_CSS = """
+    OfferBuilder {
+        height: auto;
+    }
+    OfferBuilder > .off-table {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.issues: list[IssueEditor] = []
+        self.key: tuple = ()
+        self.off_note = ""
+
+    def values(self) -> dict[str, Any]:
+        picked = {w.issue.id: w.index for w in self.query(IssueInput)}
+        return offer_values(self.issues, picked)
+
+    def _widths(self, issues: list[IssueEditor], width: int) -> tuple[int, int]:
+        names = max((text_width(i.name) for i in issues), default=4)
+        labels = max((text_width(label) for i in issues for label in i.labels), default=4)
+        width = max(width, 40)
+        return min(names, width // 4), min(labels, max(8, width // 4))
+
+    async def show(self, issues: list[IssueEditor], key: tuple, off_note: str) -> None:
+        """Show these issues; the values picked are kept unless `key` changed (a new bid, an issue added)."""
+        reset = key != self.key
+        self.key = key
+        self.issues = issues
+        widths = self._widths(issues, self.size.width or self.app.size.width // 2)
+        inputs = list(self.query(IssueInput))
+        off = [i for i in issues if i.kind == "off"]
+        self.off_note = off_note
+        off_lines = [self._off_line(i, widths) for i in off]
+        shape = [i.id for i in issues if i.kind != "off"] + [f"off:{i.id}" for i in off]
+        if [w.issue.id for w in inputs] + [f"off:{w.issue_id}" for w in self.query(OffTable)] != shape:
+            focused = self.screen.focused in inputs
+            await self.remove_children()
+            new: list[Widget] = [IssueInput(i, widths=widths) for i in issues if i.kind != "off"]
+            new += [OffTable(text, i.id) for text, i in zip(off_lines, off)]
+            await self.mount_all(new)
+            if focused:
+                self.focus_first()
+            return
+        for widget, issue in zip(inputs, [i for i in issues if i.kind != "off"]):
+            widget.widths = widths
+            widget.show(issue, reset=reset)
+        for line, text in zip(self.query(OffTable), off_lines):
+            line.update(text)
+
+    def on_resize(self) -> None:
+        """The columns follow the builder's width (it has none yet when the first issues arrive)."""
+        widths = self._widths(self.issues, self.size.width)
+        for widget in self.query(IssueInput):
+            if widget.widths != widths:
+                widget.widths = widths
+                widget.refresh()
+        for line, issue in zip(self.query(OffTable), [i for i in self.issues if i.kind == "off"]):
+            line.update(self._off_line(issue, widths))
+
+    def _off_line(self, issue: IssueEditor, widths: tuple[int, int]) -> str:
+        return f"{fit(issue.name, widths[0])}{' ' * GAP}{self.off_note}{'  ' + issue.reading if issue.reading else ''}"
+
+    def focus_first(self) -> None:
+        inputs = list(self.query(IssueInput))
+        if inputs:
+            inputs[0].focus()
+
+
+# ---------------------------------------------------------------- the offers so far
+
+
+class OfferHistory(Widget):
+    """Both sides' offers, one row per offer, one column per issue on the table, the newest at the
+    bottom; when they do not all fit, the oldest scroll away under the header."""
+
+    DEFAULT_CSS = """
+    OfferHistory {
+        height: auto;
+        width: 1fr;
+    }
+    OfferHistory > .history--header {
+        text-style: bold underline;
+        color: $text-muted;
+    }
+    OfferHistory > .history--us {
+        color: $text-accent;
+        text-style: bold;
+    }
+    OfferHistory > .history--good_cop {
+        color: $text-warning;
+    }
+    OfferHistory > .history--bad_cop {
+        color: $text-error;
+    }
+    """
+    COMPONENT_CLASSES = {"history--header", "history--us", "history--good_cop", "history--bad_cop"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns: list[str] = []
+        self.rows: list[tuple[list[str], str]] = []
+        self.empty = ""
+
+    def show(self, columns: list[str], rows: list[tuple[list[str], str]], empty: str) -> None:
+        layout = len(rows) != len(self.rows) or not self.columns
+        self.columns, self.rows, self.empty = columns, rows, empty
+        self.refresh(layout=layout)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return 1 + max(len(self.rows), 1)
+
+    def lines(self, width: int, height: int) -> list[tuple[str, str]]:
+        """(text, tone) of each line drawn: the header, then the newest rows that fit (plain, for tests)."""
+        if not self.columns:
+            return []
+        if not self.rows:
+            return [(self.empty, "")]
+        natural = [max([text_width(self.columns[c])] + [text_width(r[0][c]) for r in self.rows]) for c in range(len(self.columns))]
+        widths = column_widths(natural, width)
+
+        def line(cells: list[str]) -> str:
+            return (" " * GAP).join(fit(cell, w) for cell, w in zip(cells, widths)).rstrip()
+
+        shown = self.rows[-max(height - 1, 1):]
+        return [(line(self.columns), "header")] + [(line(cells), tone) for cells, tone in shown]
+
+    def render(self) -> Content:
+        out = []
+        for text, tone in self.lines(self.size.width, self.size.height):
+            style = self.get_visual_style(f"history--{tone}") if tone in ("header", "us", "good_cop", "bad_cop") else None
+            out.append(Content.styled(text, style) if style else Content(text))
+        return Content("\n").join(out)
+
+
+# ---------------------------------------------------------------- the moves on keys
+
+
+class TacticsBar(Widget):
+    """The moves allowed now, each with its key, laid out in as many lines as they need (a move's
+    name is never split). A click on one picks it."""
+
+    DEFAULT_CSS = """
+    TacticsBar {
+        height: auto;
+        width: 1fr;
+    }
+    TacticsBar > .tactics--key {
+        color: $accent;
+        text-style: bold reverse;
+    }
+    """
+    COMPONENT_CLASSES = {"tactics--key"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tactics: list[Tactic] = []
+
+    def show(self, tactics: list[Tactic]) -> None:
+        width = self.size.width
+        old = self._placed(width) if width else None
+        self.tactics = list(tactics)
+        self.refresh(layout=not width or len(self._placed(width)) != len(old or []))
+
+    def _placed(self, width: int) -> list[list[tuple[int, Tactic]]]:
+        """The tactics by line, each with the column it starts at."""
+        lines: list[list[tuple[int, Tactic]]] = [[]]
+        x = 0
+        for tactic in self.tactics:
+            w = 2 + text_width(tactic.label)  # "o 出方案"
+            if lines[-1] and x + GAP + w > width:
+                lines.append([])
+                x = 0
+            start = x + (GAP if lines[-1] else 0)
+            lines[-1].append((start, tactic))
+            x = start + w
+        return lines if lines[-1] else lines[:-1]
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(len(self._placed(width)), 1)
+
+    def render(self) -> Content:
+        key_style = self.get_visual_style("tactics--key")
+        lines = []
+        for placed in self._placed(self.size.width):
+            parts: list[Content] = []
+            x = 0
+            for start, tactic in placed:
+                parts.append(Content(" " * (start - x)))
+                parts.append(Content.styled(tactic.key, key_style))
+                parts.append(Content(" " + tactic.label))
+                x = start + 2 + text_width(tactic.label)
+            lines.append(Content("").join(parts).truncate(self.size.width, ellipsis=True))
+        return Content("\n").join(lines)
+
+    def on_click(self, event: events.Click) -> None:
+        placed = self._placed(self.size.width)
+        if 0 <= event.y < len(placed):
+            for start, tactic in placed[event.y]:
+                if start <= event.x < start + 2 + text_width(tactic.label):
+                    self.post_message(MovePicked(tactic.move))
+                    return
+
+
+# ---------------------------------------------------------------- the table
+
+
+class NegotiationTable(Vertical):
+    DEFAULT_CSS = """
+    NegotiationTable {
+        height: auto;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Line(id="table-status")
+        yield Prose(id="table-warning")
+        yield Prose(id="table-said")
+        yield Prose(id="table-terms")
+        yield Prose(id="table-request")
+        yield Line(id="table-history-title", classes="table-section")
+        yield OfferHistory(id="table-history")
+        yield Line(id="table-builder-title", classes="table-section")
+        yield OfferBuilder(id="table-builder")
+        yield Line(id="table-worth")
+        yield TacticsBar(id="table-tactics")
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: TableView | None = None
+
+    async def show(self, view: TableView, lang: str) -> None:
+        from simulator.i18n import t
+
+        self.view = view
+        self.query_one("#table-status", Line).update(view.status)
+        warning = self.query_one("#table-warning", Prose)
+        warning.update(view.warning)
+        warning.display = bool(view.warning)
+        self.query_one("#table-said", Prose).update("\n".join(view.said))
+        self.query_one("#table-terms", Prose).update(view.terms)
+        request = self.query_one("#table-request", Prose)
+        request.update(view.request)
+        request.display = bool(view.request)
+        self.set_class(bool(view.request), "-aside")
+        self.query_one("#table-history-title", Line).update(t("table_history", lang))  # type: ignore[arg-type]
+        self.query_one(OfferHistory).show(view.columns, view.rows, t("table_history_empty", lang))  # type: ignore[arg-type]
+        self.query_one("#table-builder-title", Line).update(t("table_builder", lang))  # type: ignore[arg-type]
+        await self.query_one(OfferBuilder).show(view.issues, view.key, t("table_off_table", lang))  # type: ignore[arg-type]
+        self.query_one(TacticsBar).show(view.tactics)
+
+    def values(self) -> dict[str, Any]:
+        return self.query_one(OfferBuilder).values()
+
+    def show_worth(self, text: str, below: bool) -> None:
+        worth = self.query_one("#table-worth", Line)
+        worth.update(text)
+        worth.set_class(below, "-below")
+
+    def focus_builder(self) -> None:
+        self.query_one(OfferBuilder).focus_first()
+
+    @property
+    def text(self) -> str:
+        """Everything the table says, as plain text (for tests and tools)."""
+        parts = [w.text for w in self.query(Line)] + [p.text for p in self.query(Prose)]
+        history = self.query_one(OfferHistory)
+        parts += [text for text, _ in history.lines(max(history.size.width, 80), 99)]
+        parts += [w.render().plain for w in self.query(IssueInput)]
+        parts += [f"{x.key} {x.label}" for x in self.query_one(TacticsBar).tactics]
+        return "\n".join(parts)
