@@ -103,9 +103,11 @@ class Scorer:
 
     def _add(self, principle: str, earned: np.ndarray | float, possible: float, turn: int, source: str, reason: tuple[str, str] = ("", "")) -> None:
         earned_arr = np.broadcast_to(np.asarray(earned, dtype=float), (self.rollouts,))
-        possible_arr = np.full(self.rollouts, float(possible))
-        self.earned[principle] = self.earned.get(principle, np.zeros(self.rollouts)) + earned_arr
-        self.possible[principle] = self.possible.get(principle, np.zeros(self.rollouts)) + possible_arr
+        # (the sums start from zeros, as they always did: 0.0 + -0.0 is 0.0, and the report prints these bits)
+        before = self.earned.get(principle)
+        self.earned[principle] = (np.zeros(self.rollouts) if before is None else before) + earned_arr
+        before = self.possible.get(principle)
+        self.possible[principle] = (np.zeros(self.rollouts) if before is None else before) + float(possible)
         if self.keep_items:
             item = ScoreItem(principle, float(earned_arr[0]), float(possible), turn, source, *reason)
             self.items.append(item)
@@ -180,7 +182,7 @@ class Scorer:
             low, high = min(weights), max(weights)
             mine = choice.principles.get(pid, 0)
             if high > low:
-                self._add(pid, mine - low, high - low, session.turn, "choice", _choice_reason(choice))
+                self._add(pid, mine - low, high - low, session.turn, "choice", _choice_reason(choice) if self.keep_items else ("", ""))
         for effect in choice.effects:
             if effect_kind(effect) == "order":
                 self._order_rules(session, session.scenario.dealer_index(effect_params(effect).dealer))
@@ -209,6 +211,8 @@ class Scorer:
                 self._push_checks.append((due, j, mask, session.turn))
 
     def _reason(self, template: dict[str, str], j: int, **values: Any) -> tuple[str, str]:
+        if not self.keep_items:  # a batch keeps no items: nobody reads the reason
+            return "", ""
         name = self._name(j)
         return template["zh"].format(dealer=name["zh"], **values), template["en"].format(dealer=name["en"], **values)
 

@@ -59,6 +59,7 @@ from simulator.schema import (
 
 STREAMS = ("market", "events", "counterpart")
 NEVER = 1e9
+VECTOR_ROWS = 8  # from this many rows, a batch evaluates a condition on the market for all rows at once (numpy's per-call cost)
 MAX_PASS_THROUGH = 100  # branch steps chained without a decision; the loader rejects cycles, this is a backstop
 
 Event = dict[str, Any]
@@ -109,6 +110,144 @@ class _Context:
 
     def chose(self, choice: str) -> bool:
         return choice in self.session.chosen
+
+
+_ROW_FREE: dict[str, bool] = {}
+
+
+def _row_free(cond) -> bool:
+    """A condition that reads no market observable and no negotiation outcome: its value is the same in every row."""
+    free = _ROW_FREE.get(cond.source)
+    if free is None:
+        free = _ROW_FREE[cond.source] = all(name.startswith("var.") for name in cond.names)
+    return free
+
+
+_CMP_OPS = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "==": np.equal, "!=": np.not_equal}
+_VECTOR_FNS: dict[tuple, Any] = {}
+
+
+def _vector(cond, session: "Session") -> np.ndarray | None:
+    """`cond` in every row of a batch as a bool array, the same values as `cond.evaluate` row by row;
+    None for a form this does not cover (arithmetic, negotiation outcomes, …): those go row by row.
+    Covered: market observables, variables, chose()/visited()/turns_since(), comparisons, not/and/or —
+    where the row-by-row evaluation cannot raise, so the short-circuits of and/or change nothing."""
+    key = (cond.source, cond.name_types)  # (a name's type can differ between scenarios)
+    fn = _VECTOR_FNS.get(key, False)
+    if fn is False:
+        fn = _VECTOR_FNS[key] = _vector_fn(cond)
+    if fn is None:
+        return None
+    kind, value = fn(_Context(session), session.observe_all(), session.rollouts)
+    if kind != "b":
+        return None
+    return np.broadcast_to(np.asarray(value, dtype=bool), (session.rollouts,))
+
+
+def _vector_fn(cond):
+    from simulator.expr import syntax_tree  # the compiled form keeps only a closure
+
+    types = dict(cond.name_types)
+    try:
+        tree = syntax_tree(cond.source)
+    except Exception:
+        return None
+
+    def gen(node):  # -> fn(ctx, observed, rows) -> ("b" | "n", array or scalar)
+        kind = node.kind
+        if kind in ("num", "bool"):
+            const = ("n", float(node.value)) if kind == "num" else ("b", bool(node.value))
+            return lambda ctx, obs, n: const
+        if kind == "name":
+            path, typ = node.value, types.get(node.value)
+            if path.startswith("nego.") or typ not in ("bool", "number"):
+                return None
+            if path.startswith("var."):
+                if typ == "bool":
+                    return lambda ctx, obs, n: ("b", bool(ctx.value(path)))
+                return lambda ctx, obs, n: ("n", _as_number(ctx.value(path)))
+
+            def read(ctx, obs, n):
+                raw = np.asarray(obs[path], dtype=np.float64)  # what float(value[row]) reads
+                if raw.shape != (n,):
+                    raise _NotVector
+                if typ == "bool":
+                    return "b", raw != 0.0
+                return "n", np.where(np.isfinite(raw), raw, 0.0)
+
+            return read
+        if kind == "call" and node.value in ("chose", "visited", "turns_since"):
+            arg = node.items[0].value
+            if node.value == "chose":
+                return lambda ctx, obs, n: ("b", bool(ctx.chose(arg)))
+            if node.value == "visited":
+                return lambda ctx, obs, n: ("b", bool(ctx.visited(arg)))
+            return lambda ctx, obs, n: ("n", _as_number(ctx.turns_since(arg)))
+        parts = [gen(item) for item in node.items]
+        if any(p is None for p in parts):
+            return None
+        if kind == "not":
+            (f,) = parts
+
+            def not_(ctx, obs, n):
+                k, v = f(ctx, obs, n)
+                if k != "b":
+                    raise _NotVector
+                return "b", np.logical_not(v)
+
+            return not_
+        if kind in ("and", "or"):
+            join = np.logical_and if kind == "and" else np.logical_or
+
+            def both(ctx, obs, n):
+                acc = None
+                for f in parts:
+                    k, v = f(ctx, obs, n)
+                    if k != "b":
+                        raise _NotVector
+                    acc = v if acc is None else join(acc, v)
+                return "b", acc
+
+            return both
+        if kind == "cmp":
+            ops = [_CMP_OPS[op.text] for op in node.ops]
+
+            def compare(ctx, obs, n):
+                values = []
+                for f in parts:
+                    k, v = f(ctx, obs, n)
+                    if k != "n":
+                        raise _NotVector
+                    values.append(v)
+                acc = None
+                for op, a, b in zip(ops, values, values[1:]):
+                    r = op(a, b)
+                    acc = r if acc is None else np.logical_and(acc, r)
+                return "b", acc
+
+            return compare
+        return None
+
+    fn = gen(tree)
+    if fn is None:
+        return None
+
+    def run(ctx, obs, n):
+        try:
+            return fn(ctx, obs, n)
+        except _NotVector:
+            return "?", None
+
+    return run
+
+
+class _NotVector(Exception):
+    pass
+
+
+def _as_number(v: Any) -> float:
+    x = float(v)
+    return x if np.isfinite(x) else 0.0
 
 
 class Observer(Protocol):
@@ -162,6 +301,10 @@ class Session:
         self._options: list[Option] | None = None
         self._row_options: dict[int, tuple[Option, ...]] = {}  # options_at by rollout, until the next change
         self._option_lists: dict[tuple[str, tuple[str, ...]], tuple[Option, ...]] = {}  # see options_at
+        self._shared_at = (0, 0)
+        self._by_row: dict[str, np.ndarray | None] = {}  # a batch's conditions on the market, one value per row (see _vector)
+        self._shared: dict[str, bool] = {}  # conditions that read no row's state (var.*, chose(), …): one value for every row, until the next change
+        self._steps = {s.id: s for s in self.scenario.steps}  # (the schema's own index is a pydantic private attribute: slow to read)
         self.split: dict[str, list[int]] | None = None  # a batch whose rollouts took different routes (see take)
         self._split_plan: list[tuple[str, Any, list[int]]] = []  # (action, argument, rows) for resume_split
         self.visits: dict[str, int] = {}  # times each step was entered (keys a negotiation's counterpart)
@@ -192,7 +335,7 @@ class Session:
 
     @property
     def step(self) -> DecisionStep | BranchStep | EndingStep | NegotiationStep:
-        return self.scenario.step(self.step_id)
+        return self._steps[self.step_id]
 
     @property
     def negotiating(self) -> bool:
@@ -230,6 +373,8 @@ class Session:
         self._observed = None
         self._options = None
         self._row_options = {}
+        self._shared = {}
+        self._by_row = {}
 
     @property
     def rollouts(self) -> int:
@@ -256,8 +401,10 @@ class Session:
         cached = self._row_options.get(row)
         if cached is not None:
             return list(cached)
+        if self.rollouts >= VECTOR_ROWS and self._fill_row_options(step):
+            return list(self._row_options[row])
         ctx = _Context(self, row)
-        available = tuple(c.id for c in step.choices if c.when is None or self.loaded.condition(c.when).evaluate(ctx) is True)
+        available = tuple(c.id for c in step.choices if c.when is None or self._holds(c.when, ctx))
         key = (self.step_id, available)
         options = self._option_lists.get(key)
         if options is None:  # Options are immutable: built once per step and set on offer, shared by forks
@@ -453,7 +600,97 @@ class Session:
 
     def _route_index(self, step, row: int) -> int:
         ctx = _Context(self, row)
-        return next(i for i, r in enumerate(step.routes) if r.when is None or self.loaded.condition(r.when).evaluate(ctx) is True)
+        return next(i for i, r in enumerate(step.routes) if r.when is None or self._holds(r.when, ctx))
+
+    def _fill_row_options(self, step: DecisionStep) -> bool:
+        """options_at for every row of a batch at once, if each condition on offer is one value for
+        all rows or of a form _vector knows; False (nothing done) otherwise."""
+        self._fresh()
+        n = self.rollouts
+        ctx = _Context(self, 0)
+        columns = []
+        for c in step.choices:
+            if c.when is None:
+                columns.append(True)
+                continue
+            cond = self.loaded.condition(c.when)
+            if _row_free(cond):
+                columns.append(self._holds(c.when, ctx))
+                continue
+            rows = self._by_row.get(c.when, False)
+            if rows is False:
+                rows = self._by_row[c.when] = _vector(cond, self)
+            if rows is None:
+                return False
+            columns.append(rows)
+        if len(columns) > 62:
+            return False
+        code = np.zeros(n, dtype=np.int64)
+        for k, col in enumerate(columns):
+            code |= np.asarray(col, dtype=np.int64) << k  # one bit per choice on offer
+        codes = code.tolist()
+        for value in set(codes):
+            available = tuple(c.id for k, c in enumerate(step.choices) if value >> k & 1)
+            key = (self.step_id, available)
+            options = self._option_lists.get(key)
+            if options is None:
+                texts = {c.id: text_in(c.text, self.lang) for c in step.choices}
+                options = self._option_lists[key] = tuple(Option(c, texts[c], i + 1) for i, c in enumerate(available))
+            self._row_options.update((r, options) for r, v in enumerate(codes) if v == value)
+        return True
+
+    def _route_indices(self, step) -> list[int]:
+        """_route_index for every row: in a batch, each route's condition once for all rows when it is
+        one value for every row (or, in a big batch, of a form _vector knows); else row by row."""
+        n = self.rollouts
+        if n > 1:
+            self._fresh()
+            ctx = _Context(self, 0)
+            index = np.full(n, -1)
+            for i, route in enumerate(step.routes):
+                if route.when is None:
+                    holds = True
+                else:
+                    cond = self.loaded.condition(route.when)
+                    if _row_free(cond):
+                        holds = self._holds(route.when, ctx)
+                    elif n >= VECTOR_ROWS:
+                        holds = self._by_row.get(route.when, False)
+                        if holds is False:
+                            holds = self._by_row[route.when] = _vector(cond, self)
+                        if holds is None:
+                            break
+                    else:
+                        break
+                index[(index < 0) & holds] = i  # the first route that holds, as next() picks it
+                if index.min() >= 0:
+                    return index.tolist()
+        return [self._route_index(step, row) for row in range(n)]
+
+    def _fresh(self) -> None:
+        if self._shared_at != (self.turn, len(self.chosen)):  # turns_since()/chose() have moved on
+            self._shared = {}
+            self._by_row = {}
+            self._shared_at = (self.turn, len(self.chosen))
+
+    def _holds(self, source: str, ctx: _Context) -> bool:
+        """Condition `source` in rollout `ctx.row`; one that reads only variables and the story so far
+        (the same in every row) is evaluated once per state for the whole batch."""
+        self._fresh()
+        value = self._shared.get(source)
+        if value is not None:
+            return value
+        cond = self.loaded.condition(source)
+        if _row_free(cond):
+            value = self._shared[source] = cond.evaluate(ctx) is True
+            return value
+        if self.rollouts >= VECTOR_ROWS:  # a batch: the condition for every row at once, if it is of a form _vector knows
+            rows = self._by_row.get(source, False)
+            if rows is False:
+                rows = self._by_row[source] = _vector(cond, self)
+            if rows is not None:
+                return bool(rows[ctx.row])
+        return cond.evaluate(ctx) is True
 
     def preview_offer(self, values: dict[str, Any], row: int = 0) -> dict[str, Any]:
         """What an offer would be (snapped to the grid, the rest from the standing bid) and its worth to
@@ -635,17 +872,16 @@ class Session:
             ]
             self._emit("week", week=week + 1, dealers=dealers, diversions=diversions)
 
-    def _route(self, step: BranchStep, row: int):
-        return step.routes[self._route_index(step, row)]
-
     def _enter(self, step_id: str) -> None:
         for _ in range(MAX_PASS_THROUGH):
             self.step_id = step_id
             self._options = None
             self._row_options = {}
             self.last_entered[step_id] = self.turn
+            self._shared = {}  # visited()/turns_since() have changed
+            self._by_row = {}
             self.visits[step_id] = self.visits.get(step_id, 0) + 1
-            step = self.scenario.step(step_id)
+            step = self._steps[step_id]
             if not self.quiet:
                 self._emit("step", step=step_id, step_kind=step.kind, title=text_in(step.title, self.lang), text=text_in(step.text, self.lang))
             if isinstance(step, EndingStep):
@@ -672,7 +908,7 @@ class Session:
                     return
                 step_id = goto
                 continue
-            routes = [self._route(step, row) for row in range(self.rollouts)]
+            routes = [step.routes[i] for i in self._route_indices(step)]
             if any(r is not routes[0] for r in routes):
                 self.split = {}
                 for row, r in enumerate(routes):

@@ -139,6 +139,11 @@ class Condition:
     _name_types: tuple[tuple[str, str], ...] = field(repr=False)
     _fn: _Fn = field(repr=False, compare=False)
 
+    @property
+    def name_types(self) -> tuple[tuple[str, str], ...]:
+        """(state path, its type) for every name the condition reads, as it was compiled."""
+        return self._name_types
+
     def evaluate(self, ctx: EvalContext) -> bool | float:
         """The value of the condition in ``ctx``. Never raises; never NaN or infinity.
 
@@ -1104,6 +1109,12 @@ def _gen(node: _Node, scope: Scope) -> _Fn:
 
 # --------------------------------------------------------------------------------------------
 # Entry point
+
+
+def syntax_tree(source: str) -> _Node:
+    """The parsed tree of a condition that has already compiled (the engine's batch path walks it
+    to evaluate a condition for many rows at once). Raises on text that does not parse."""
+    return _Parser(source, _tokenize(source)).parse()
 
 
 def compile_condition(source: str, scope: Scope, *, want: Type = "bool") -> tuple[Condition | None, list[Diagnostic]]:

@@ -42,3 +42,13 @@ def test_most_of_the_catalogue_is_taught(rows):
 def test_the_course_path_takes_8_to_20_decisions(rows):
     for r in rows:
         assert 8 <= r.course_decisions <= 20, (r.id, r.course_decisions)
+
+
+def test_the_game_lists_each_family_easiest_first(tmp_path):
+    from simulator.tui.game import load_library
+
+    groups = load_library((), tmp_path).by_family()
+    assert [fam for fam, _ in groups] == ["first_visit", "stock_push", "diversion", "negotiation", "cross"]
+    for fam, items in groups:
+        levels = [s.loaded.scenario.difficulty for s in items]
+        assert levels == sorted(levels), (fam, levels)

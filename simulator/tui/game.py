@@ -99,7 +99,9 @@ class Library:
     unfinished: list[UnfinishedSession]
 
     def by_family(self) -> list[tuple[str, list[ScenarioInfo]]]:
-        groups = [(fam, [s for s in self.scenarios if s.ok and s.family == fam]) for fam in FAMILIES]
+        # within a family, easiest first: the order a trainee should meet them in
+        groups = [(fam, sorted((s for s in self.scenarios if s.ok and s.family == fam), key=lambda s: (s.loaded.scenario.difficulty, s.id)))
+                  for fam in FAMILIES]
         return [(fam, items) for fam, items in groups if items]
 
     @property

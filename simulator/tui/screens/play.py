@@ -9,6 +9,8 @@ log. While it runs the choices and moves are locked, so a double key press canno
 
 from __future__ import annotations
 
+import gc
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -31,6 +33,21 @@ from simulator.tui.widgets.prose import Line
 from simulator.tui.widgets.story import StoryLog
 
 
+_frozen = False
+GC_PAUSE_AFTER = 0.1  # seconds after a step is shown before the collector may run again (the frame is out by then)
+
+
+def _freeze_heap() -> None:
+    """Once per process, when the first play screen opens: move what is alive (Textual, the
+    scenario, the market) out of the collector's way, so later full collections take a few ms,
+    not ~100 ms. (No collection first: it would cost those 100 ms now; the little garbage there
+    is stays.)"""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+
+
 class PlayScreen(Screen):
     BINDINGS = [
         Binding("1", "choose(1)", "tui_key_choose", key_display="1–9"),
@@ -51,6 +68,7 @@ class PlayScreen(Screen):
         self.coaching = game.mode == "coaching"
         self.resumed = resumed
         self.busy = False
+        self._gc_paused = False
         self.band = cover_band()
         localize_bindings(self, self.lang)
 
@@ -83,6 +101,7 @@ class PlayScreen(Screen):
         await self._show(view)
         if view.table is None:
             self.query_one(ChoicesList).focus()
+        _freeze_heap()
 
     # -------------------------------------------------------- showing the state
 
@@ -124,7 +143,7 @@ class PlayScreen(Screen):
 
     def action_choose(self, number: int) -> None:
         if not self.busy and not self.game.finished and not self.negotiating:
-            self.query_one(ChoicesList).choose_number(number)
+            self.query_one(ChoicesList).choose_number(number, quiet=True)
 
     @on(Choose)
     def _choose(self, message: Choose) -> None:
@@ -133,6 +152,7 @@ class PlayScreen(Screen):
             return
         self.busy = True
         self.query_one(ChoicesList).set_busy(True)
+        self._pause_gc()
         self._decide(message.option_id, message.params)
 
     @work(thread=True, exit_on_error=False, group="decide")
@@ -149,16 +169,35 @@ class PlayScreen(Screen):
     async def _recorded(self, message: DecisionRecorded) -> None:
         self.busy = False
         await self._show(message.view)
+        self.set_timer(GC_PAUSE_AFTER, self._resume_gc)  # once the next step is on the screen
+
+    # A full garbage collection of the heap takes ~100 ms (Textual keeps many objects alive); one
+    # that struck between the key press and the next frame was most of the slow decisions. So the
+    # collector waits while a decision is recorded and drawn (a few MB at most are allocated then).
+    def _pause_gc(self) -> None:
+        if not self._gc_paused and gc.isenabled():
+            self._gc_paused = True
+            gc.disable()
+
+    def _resume_gc(self) -> None:
+        if self._gc_paused:
+            self._gc_paused = False
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._resume_gc()
 
     @on(DecisionFailed)
     def _failed(self, message: DecisionFailed) -> None:
         self.busy = False
+        self._resume_gc()
         self.query_one(ChoicesList).set_busy(False)
         self.notify(message.text, title=t("tui_error", self.lang), severity="error", timeout=30)
 
     def decision_crashed(self) -> None:
         """Called by the app when the decision worker hit a bug (the log is safe)."""
         self.busy = False
+        self._resume_gc()
         self.query_one(ChoicesList).set_busy(False)
 
     # -------------------------------------------------------- the negotiation table

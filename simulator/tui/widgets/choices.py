@@ -63,6 +63,7 @@ class ChoicesList(Widget, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.items: list[Item] = []
         self.busy = False
+        self._stale = False  # the highlight moved without a repaint (choose_number(quiet=True))
         self._layout: tuple[int, list[Content], list[tuple[int, int]]] | None = None  # width, wrapped options, line ranges
         self._rendered: tuple[tuple[int, int, int], Content] | None = None
 
@@ -72,6 +73,7 @@ class ChoicesList(Widget, can_focus=True):
         width = self.size.width
         old_height = self.get_content_height(self.size, self.size, width) if width else -1
         self.items = list(items)
+        self._stale = False
         self._layout = None
         self._rendered = None
         self.set_reactive(ChoicesList.highlighted, 0)
@@ -83,6 +85,10 @@ class ChoicesList(Widget, can_focus=True):
         """While a decision is being recorded, keys and clicks pick nothing (no restyling: it takes
         a few milliseconds and a visible change would only flicker)."""
         self.busy = busy
+        if not busy and self._stale:
+            self._stale = False
+            self.refresh()
+            self._reveal()
 
     # -------------------------------------------------------- drawing
 
@@ -170,11 +176,17 @@ class ChoicesList(Widget, can_focus=True):
         if self.items and not self.busy and 0 <= self.highlighted < len(self.items):
             self.post_message(Choose(self.items[self.highlighted].option_id))
 
-    def choose_number(self, number: int) -> bool:
-        """Pick the option with this number (1-based); False when there is none."""
+    def choose_number(self, number: int, *, quiet: bool = False) -> bool:
+        """Pick the option with this number (1-based); False when there is none. `quiet`: the list
+        is about to be replaced by the next step's, so moving the highlight is not drawn (a frame
+        that would only delay the decision); it is if the list stays (`set_busy(False)`)."""
         for i, item in enumerate(self.items):
             if item.number == number:
-                self.highlighted = i
+                if quiet:
+                    self.set_reactive(ChoicesList.highlighted, i)
+                    self._stale = True
+                else:
+                    self.highlighted = i
                 self.action_confirm()
                 return True
         return False

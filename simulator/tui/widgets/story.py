@@ -146,9 +146,14 @@ class StoryLog(ScrollView, can_focus=True):
         self._wrap_from(0)
 
     def _reveal(self, index: int) -> None:
-        """Scroll so the block starts at the top (once the new height is laid out)."""
+        """Scroll so the block starts at the top: at once, so the step is drawn in the same frame
+        (not once at the old position and again scrolled), and again once the new height is laid
+        out, in case the view's height changed (a no-op when it did not)."""
         if 0 <= index < len(self._starts):
-            self.call_after_refresh(self.scroll_to, y=self._starts[index], animate=False)
+            y = self._starts[index]
+            if self.size:
+                self.scroll_to(y=y, animate=False, immediate=True)
+            self.call_after_refresh(self.scroll_to, y=y, animate=False)
 
     def on_resize(self) -> None:
         if self._content_width() != self._width:

@@ -1,0 +1,57 @@
+"""What the play screen does to keep keypress → next step fast (issue 6) must not change what the
+trainee sees: the picked option stays highlighted when a decision fails, the story is scrolled to
+the new step, and the garbage collector — paused while a decision is drawn — runs again after."""
+
+from __future__ import annotations
+
+import gc
+
+from simulator.diagnostics import Diagnostic, DiagnosticError
+from simulator.tui.screens.play import GC_PAUSE_AFTER, PlayScreen
+from simulator.tui.widgets.choices import ChoicesList
+from simulator.tui.widgets.story import StoryLog
+from tests.test_tui_app import env, make_app, press, records, run, settle, to_play  # noqa: F401  (env: fixture)
+
+
+def test_a_decision_shows_the_new_step_at_the_top_and_lets_the_collector_run_again(env):  # noqa: F811
+    async def scenario():
+        app = make_app(env)
+        async with app.run_test(size=(70, 18)) as pilot:  # small: the story does not fit
+            await to_play(pilot)
+            story = app.screen.query_one(StoryLog)
+            before = len(story.blocks)
+            await press(pilot, "2")
+            await pilot.pause(GC_PAUSE_AFTER + 0.1)
+            assert [d["choice"] for k, d in records(app.game.path) if k == "choice"] == ["skip"]
+            assert len(story.blocks) > before
+            first_new = story._starts[before]
+            assert story.scroll_offset.y == min(first_new, story.max_scroll_y)
+            assert story.scroll_offset.y > 0  # the briefing scrolled away: the new step is on top
+            assert gc.isenabled()
+
+    run(scenario())
+
+
+def test_a_failed_decision_keeps_the_picked_option_highlighted_and_the_list_usable(env, monkeypatch):  # noqa: F811
+    async def scenario():
+        app = make_app(env)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await to_play(pilot)
+
+            def refuse(option_id, **params):
+                raise DiagnosticError(Diagnostic.make("DS0508", "the scenario has already ended", ""))
+
+            monkeypatch.setattr(app.game, "decide", refuse)
+            await press(pilot, "2")
+            await settle(pilot)
+            assert isinstance(app.screen, PlayScreen)
+            choices = app.screen.query_one(ChoicesList)
+            assert choices.highlighted == 1 and not choices.busy
+            lines = choices.render().split("\n", allow_blank=True)
+            highlight = choices.get_visual_style("choices--highlight")
+            assert any(span.style == highlight for span in lines[1].spans)  # drawn on the second option
+            assert not any(span.style == highlight for span in lines[0].spans)
+            assert gc.isenabled()
+            assert not [k for k, _ in records(app.game.path) if k == "choice"]  # nothing was decided
+
+    run(scenario())
