@@ -844,7 +844,9 @@ def render_text(report: BalanceReport) -> list[str]:
     if any(s.stuck for s in report.stats.values()):
         cells = " ".join(f"{_share(s.stuck, s.runs):>8}" for s in report.stats.values())
         lines.append(f"  {'(stuck)':<{width}} {'':<7} {cells}")
-    for title, paths in (("Best paths found", report.best), ("Worst paths found", report.worst)):
+    # one row per distinct path: with few paths the best list reaches bad ones and the worst list good ones
+    for title, paths in (("Best paths found (each path once, at its best run)", report.best),
+                         ("Worst paths found (each path once, at its worst run)", report.worst)):
         lines.append("")
         lines.append(title)
         for r in paths:
