@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import secrets
 import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -425,9 +426,12 @@ def verify_log(
 
 
 def default_log_path(folder: Path, scenario_id: str, trainee: str, seed: int | str, stamp: str) -> Path:
-    """sessions/<scenario>/<stamp>-<pseudonym>-s<seed>.jsonl, with every part made filename-safe."""
+    """sessions/<scenario>/<stamp>-<pseudonym>-s<seed>-<tag>.jsonl, with every part made filename-safe.
+
+    The tag is random: in a classroom thirty anonymous trainees start the same workshop code in the
+    same second, and each must get a log of their own (a clash would refuse to start the game)."""
     safe = _safe_part(trainee) or "anon"
-    tag = hashlib.sha256(f"{trainee}|{seed}|{stamp}".encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    tag = secrets.token_hex(3)
     return folder / (_safe_part(scenario_id) or "scenario") / f"{stamp}-{safe}-s{_safe_part(str(seed))}-{tag}.jsonl"
 
 

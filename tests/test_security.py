@@ -174,3 +174,9 @@ def test_each_visitors_game_cannot_choose_where_logs_go(tmp_path):
     command = game_command(("scenarios",), tmp_path / "sessions", "zh")
     assert "--ephemeral" in command  # visitors neither read nor save the remembered settings
     assert f"--sessions {(tmp_path / 'sessions').resolve()}" in command and os.sep in command
+
+
+def test_two_trainees_starting_the_same_code_in_the_same_second_get_their_own_logs(tmp_path):
+    # a classroom: thirty anonymous trainees, one workshop code, the same second
+    paths = {default_log_path(tmp_path, "stock_push.mini", "", "WORKSHOP1", STAMP) for _ in range(30)}
+    assert len(paths) == 30
