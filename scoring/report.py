@@ -908,16 +908,8 @@ class _Builder:
                     continue
                 head = f"{strong(self.turn_name(dec.turn))} · {self.choice_text(dec)}"
                 sub = []
-            if dec.principles:
-                sub.append(self.tr("report_principles_tagged", tags=self.tags_text(dec.principles)))
-            if dec.feedback:
-                sub.append(self.feedback(dec))
-            items.append((head, sub))
-        blocks: list[Block] = []
-        if d.analysis is None and d.decisions:
-            blocks.append(P(self.tr("report_keep_change_by_tags"), "muted"))
-        blocks.append(Bullets(items) if items else P(self.tr("report_nothing_to_keep"), "muted"))
-        return Section("keep", self.tr("report_s4"), blocks)
+            items.append((head, sub + self.tags_and_feedback(dec)))
+        return self.keep_or_change("keep", "report_s4", items, "report_nothing_to_keep")
 
     def feedback(self, dec: Decision) -> str:
         c = self.step_choice(dec.step, dec.choice)
@@ -982,16 +974,24 @@ class _Builder:
                 best = self.best_by_tags(dec)
                 if best and best != dec.choice:
                     sub.append(self.tr("report_better_by_tags", choice=self.choice_text(dec, best)))
-            if dec.principles:
-                sub.append(self.tr("report_principles_tagged", tags=self.tags_text(dec.principles)))
-            if dec.feedback:
-                sub.append(self.feedback(dec))
-            items.append((head, sub))
+            items.append((head, sub + self.tags_and_feedback(dec)))
+        return self.keep_or_change("change", "report_s5", items, "report_nothing_to_change")
+
+    def tags_and_feedback(self, dec: Decision) -> list[str]:
+        """The lines under a decision in both "keep" and "change": its principle tags, its feedback."""
+        lines = []
+        if dec.principles:
+            lines.append(self.tr("report_principles_tagged", tags=self.tags_text(dec.principles)))
+        if dec.feedback:
+            lines.append(self.feedback(dec))
+        return lines
+
+    def keep_or_change(self, section: str, title: str, items: list, nothing: str) -> Section:
         blocks: list[Block] = []
-        if d.analysis is None and d.decisions:
+        if self.d.analysis is None and self.d.decisions:
             blocks.append(P(self.tr("report_keep_change_by_tags"), "muted"))
-        blocks.append(Bullets(items) if items else P(self.tr("report_nothing_to_change"), "muted"))
-        return Section("change", self.tr("report_s5"), blocks)
+        blocks.append(Bullets(items) if items else P(self.tr(nothing), "muted"))
+        return Section(section, self.tr(title), blocks)
 
     # 6 ---------------------------------------------------------------------------------------
 

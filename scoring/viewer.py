@@ -24,6 +24,7 @@ from scoring.rubric import Scorer
 from simulator.diagnostics import DiagnosticError
 from simulator.engine import Session
 from simulator.record import read_log
+from simulator.recorded import LogSummary, session_logs
 from simulator.retry import RecordedChoice, recorded_choices
 from simulator.schema import Lang, text_in
 
@@ -347,41 +348,9 @@ def compare(analysis: DecisionAnalysis, chosen: str, principles: Callable[[str],
 # ---------------------------------------------------------------- the logs to open
 
 
-@dataclass
-class LogEntry:
-    path: Path
-    scenario_id: str
-    trainee: str
-    seed: str
-    lang: str
-    decisions: int
-    finished: bool
-    retry_of: int | None  # the decision a retry started from
+LogEntry = LogSummary  # the viewer's picker lists logs as the game's resume list does
 
 
 def find_logs(folder: Path, limit: int = 100) -> list[LogEntry]:
     """Session logs under `folder` (finished or not), newest first by file name (it starts with the time)."""
-    if not Path(folder).is_dir():
-        return []
-    found = []
-    for path in sorted(Path(folder).rglob("*.jsonl"), key=lambda p: p.name, reverse=True):
-        contents = read_log(path)
-        h = contents.header
-        if h is None:
-            continue
-        retry = h.get("retry_of")
-        found.append(
-            LogEntry(
-                path=path,
-                scenario_id=str(h.get("scenario_id", "?")),
-                trainee=str(h.get("trainee", "")),
-                seed=str(h.get("seed", "")),
-                lang=str(h.get("lang", "en")),
-                decisions=sum(1 for r in contents.records if r.kind == "choice"),
-                finished=contents.finished,
-                retry_of=int(retry["decision"]) if isinstance(retry, dict) and isinstance(retry.get("decision"), int) else None,
-            )
-        )
-        if len(found) >= limit:
-            break
-    return found
+    return session_logs(folder, limit=limit)

@@ -425,6 +425,52 @@ def verify_log(
     return Verdict(True, f"PASS: {len(contents.records)} records re-simulated identically; session {status}", [])
 
 
+@dataclass(frozen=True)
+class LogSummary:
+    """One session log as a list of logs shows it (the game's resume list, the debrief viewer's picker)."""
+
+    path: Path
+    scenario_id: str
+    trainee: str
+    seed: str
+    lang: str
+    decisions: int
+    finished: bool
+    ok: bool  # the log reads without error (a damaged one keeps its good prefix but cannot be resumed)
+    retry_of: int | None  # the decision a retry started from
+
+
+def session_logs(folder: Path, *, limit: int, keep: Callable[[LogSummary], bool] | None = None) -> list[LogSummary]:
+    """Session logs under `folder`, newest first (by file name: it starts with the time), at most
+    `limit` of those `keep` accepts; files that are not session logs are passed over."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found: list[LogSummary] = []
+    for path in sorted(folder.rglob("*.jsonl"), key=lambda p: p.name, reverse=True):
+        contents = read_log(path)
+        h = contents.header
+        if h is None:
+            continue
+        retry = h.get("retry_of")
+        summary = LogSummary(
+            path=path,
+            scenario_id=str(h.get("scenario_id", "?")),
+            trainee=str(h.get("trainee", "")),
+            seed=str(h.get("seed", "")),
+            lang=str(h.get("lang", "en")),
+            decisions=sum(1 for r in contents.records if r.kind == "choice"),
+            finished=contents.finished,
+            ok=contents.ok,
+            retry_of=int(retry["decision"]) if isinstance(retry, dict) and isinstance(retry.get("decision"), int) else None,
+        )
+        if keep is None or keep(summary):
+            found.append(summary)
+            if len(found) >= limit:
+                break
+    return found
+
+
 def default_log_path(folder: Path, scenario_id: str, trainee: str, seed: int | str, stamp: str) -> Path:
     """sessions/<scenario>/<stamp>-<pseudonym>-s<seed>-<tag>.jsonl, with every part made filename-safe.
 

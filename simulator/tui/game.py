@@ -22,8 +22,7 @@ from simulator.i18n import all_keys, t
 from simulator.library import shipped_dir
 from simulator.loader import LoadedScenario, load_scenario, scenario_files
 from simulator.market import Market
-from simulator.record import read_log
-from simulator.recorded import LogNotice, RecordedSession, default_log_path, fallback_folder
+from simulator.recorded import LogNotice, LogSummary, RecordedSession, default_log_path, fallback_folder, session_logs
 from simulator.schema import FAMILIES, Lang, text_in
 from simulator.transcript import describe
 
@@ -83,14 +82,7 @@ class ScenarioInfo:
         return [(pid, cat.get(pid).text("name", lang) if pid in cat else pid) for pid in self.loaded.scenario.principles]
 
 
-@dataclass
-class UnfinishedSession:
-    path: Path
-    scenario_id: str
-    trainee: str
-    seed: str
-    lang: str
-    decisions: int
+UnfinishedSession = LogSummary  # a resumable log, as the home screen lists it
 
 
 @dataclass
@@ -130,27 +122,7 @@ def load_library(extra_dirs: Sequence[str | Path], sessions: Path | None, shippe
 
 def find_unfinished(folder: Path, limit: int = 50) -> list[UnfinishedSession]:
     """Session logs in `folder` that can be resumed, newest first (by file name: it starts with the time)."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.rglob("*.jsonl"), key=lambda p: p.name, reverse=True):
-        contents = read_log(path)
-        if contents.header is None or contents.finished or not contents.ok:
-            continue
-        h = contents.header
-        found.append(
-            UnfinishedSession(
-                path=path,
-                scenario_id=str(h.get("scenario_id", "?")),
-                trainee=str(h.get("trainee", "")),
-                seed=str(h.get("seed", "")),
-                lang=str(h.get("lang", "en")),
-                decisions=sum(1 for r in contents.records if r.kind == "choice"),
-            )
-        )
-        if len(found) >= limit:
-            break
-    return found
+    return session_logs(folder, limit=limit, keep=lambda log: log.ok and not log.finished)
 
 
 def fresh_seed() -> int:
