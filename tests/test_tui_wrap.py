@@ -110,3 +110,19 @@ def test_prose_widget_wraps_chinese_to_its_width():
             assert "".join(lines).replace(" ", "") == ("1. " + ZH).replace(" ", "")
 
     asyncio.run(run())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab ,.()'\"-—中文，。x1")), max_size=80), st.integers(1, 30))
+def test_plain_ascii_lines_break_exactly_where_measuring_each_character_would(text, width):
+    """English lines take a fast path (no per-character measuring); it must break in the same places."""
+    from simulator.tui import wrap as module
+
+    fast = break_offsets(text, width)
+    real = module._narrow
+    module._narrow = lambda _text: False
+    try:
+        slow = break_offsets(text, width)
+    finally:
+        module._narrow = real
+    assert fast == slow

@@ -9,6 +9,7 @@ between a Latin word and a CJK character, following the usual rules for Chinese 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from rich.cells import get_character_cell_size
@@ -24,12 +25,22 @@ def cell_width(ch: str) -> int:
     return get_character_cell_size(ch)
 
 
+def _narrow(text: str) -> bool:
+    """Printable ASCII only: one cell per character (most English lines; the fast path)."""
+    return text.isascii() and text.isprintable()
+
+
 def text_width(text: str) -> int:
-    return sum(cell_width(ch) for ch in text)
+    return len(text) if _narrow(text) else sum(cell_width(ch) for ch in text)
+
+
+_WORDS = re.compile(r" +|[^ ]+")
 
 
 def _atoms(line: str) -> list[tuple[int, int, bool]]:
     """(start, end, is_space) pieces between which a line may break (before gluing)."""
+    if _narrow(line):  # the same pieces, found without measuring each character
+        return [(m.start(), m.end(), m.group()[0] == " ") for m in _WORDS.finditer(line)]
     atoms: list[tuple[int, int, bool]] = []
     i, n = 0, len(line)
     while i < n:

@@ -129,7 +129,8 @@ class PlayScreen(Screen):
             else:
                 table.view = None  # its keys make no moves once the negotiation is over
             if view.finished:
-                self.add_class("-finished")
+                for widget in self.query("#choices-box, #choices-title, #finished-hint"):
+                    widget.add_class("-finished")
                 choices.set_items([])
                 self.set_focus(None)  # the choices are gone: Enter goes to the screen (results)
                 self.refresh_bindings()  # the footer now offers the results instead of the choices

@@ -105,7 +105,7 @@ class DealerCard(Widget):
         super().__init__(id=f"dealer-{data.id}")
         self.data = data
         self.labels = labels  # ("Cover", "Sales") in the trainee's language
-        self._drawn: tuple[int, Content] | None = None
+        self._drawn: tuple[int, Content, int] | None = None  # width, lines, height
 
     def update(self, data: DealerCardData) -> None:
         old_height = self._height(self.size.width) if self._drawn else None
@@ -133,11 +133,15 @@ class DealerCard(Widget):
                     lines.append(wrapped.stylize_before(style) if style else wrapped)
             if d.warnings:
                 lines.append(wrap_content(Content("\n".join(d.warnings)), width).stylize_before("$text-warning"))
-            self._drawn = (width, Content("\n").join(lines))
+            drawn = Content("\n").join(lines)
+            self._drawn = (width, drawn, len(drawn.split("\n", allow_blank=True)))
         return self._drawn[1]
 
     def _height(self, width: int) -> int:
-        return len(self._lines(width).split("\n", allow_blank=True)) if width else 0
+        if not width:
+            return 0
+        self._lines(width)
+        return self._drawn[2]
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width

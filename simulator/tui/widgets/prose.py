@@ -115,7 +115,7 @@ class Prose(Widget):
         self._markup = markup
         self._content = self._to_content(text)
         self._keep: list[tuple[int, int]] = []
-        self._wrapped: tuple[int, Content] | None = None
+        self._wrapped: tuple[int, Content, int] | None = None  # width, lines, height
         if items is not None:
             self._content, self._keep = join_items(items)
 
@@ -146,11 +146,13 @@ class Prose(Widget):
         self.refresh(layout=not width or self._height(width) != old_height)
 
     def _height(self, width: int) -> int:
-        return len(self._lines(width).split("\n", allow_blank=True))
+        self._lines(width)
+        return self._wrapped[2]
 
     def _lines(self, width: int) -> Content:
         if self._wrapped is None or self._wrapped[0] != width:
-            self._wrapped = (width, wrap_content(self._content, width, self._keep))
+            wrapped = wrap_content(self._content, width, self._keep)
+            self._wrapped = (width, wrapped, len(wrapped.split("\n", allow_blank=True)))
         return self._wrapped[1]
 
     def get_content_width(self, container: Size, viewport: Size) -> int:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.visual import Visual
 
 from simulator.tui.widgets.prose import wrap_content
 
@@ -173,7 +173,8 @@ class StoryLog(ScrollView, can_focus=True):
         return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
 
     def _render(self, index: int, width: int) -> Strip:
-        base = self.visual_style
+        """One line as a strip, straight from its styled text: the lines are wrapped already, so the
+        general text renderer (which wraps and aligns again) is not needed — a third of the cost."""
         if index >= len(self._lines):
             return Strip.blank(width, self.rich_style)
         line, block_index = self._lines[index]
@@ -189,8 +190,9 @@ class StoryLog(ScrollView, can_focus=True):
             line = line.pad_right(max(width - line.cell_length, 0)).stylize_before(self.get_visual_style(f"story--{block.tone}"))
         if block_index < self.past:
             line = line.stylize_before(self.get_visual_style("story--past"))
-        strips = Visual.to_strips(self, line, width, 1, base, pad=True)
-        return strips[0] if strips else Strip.blank(width, self.rich_style)
+        base = self.visual_style
+        segments = [Segment(text, style.rich_style) for text, style in line.render(base, "", parse_style=self._get_style)]
+        return Strip(segments, line.cell_length).crop_extend(0, width, base.rich_style)
 
     def lines(self) -> list[str]:
         """The wrapped lines as plain text (what the trainee reads, for tests and tools)."""
