@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from simulator.record import read_log  # noqa: E402
+from simulator.tui.screens.play import KEY_GUARD  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "stock_push" / "quarter_end.toml"
 COURSE_PATH = ["look_first", "walk_warehouse", "promo_sized", "sell_through_rebate", "promo_joint", "report_keep", "joint_review", "joint_plan"]
@@ -188,7 +189,7 @@ def textual_run(log: Path, sent: int, pause: float, kill_after: float, env: dict
         for i, key in enumerate(keys[:sent]):
             if i:  # the next key only when the screen shows the previous decision (else the game ignores it)
                 term.wait_for(f"{i} decision(s)", mark)
-                time.sleep(pause)
+            time.sleep(KEY_GUARD + pause)  # and once the step has been on the screen for the guard (picks sooner are ignored)
             mark = len(term.raw)
             term.send(key)
         end = time.monotonic() + kill_after

@@ -33,6 +33,8 @@ import fcntl  # noqa: E402  (POSIX only, like the pseudo-terminal)
 import pty  # noqa: E402
 import termios  # noqa: E402
 
+from simulator.tui.screens.play import KEY_GUARD  # noqa: E402
+
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 SIZE = (120, 40)
@@ -215,7 +217,7 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6) -> dict:
             turn = 0
             term.wait_for(f"{turn} decision(s)")
             while True:
-                term.wait_for("", timeout=0.15)  # let the frame finish
+                term.wait_for("", timeout=KEY_GUARD + 0.1)  # the trainee reads (a pick sooner is ignored)
                 if "Press Enter for the results" in term.text():
                     break
                 mark = len(term.raw)
@@ -254,6 +256,8 @@ def peak_rss(tmp: Path) -> dict:
     term = Pty([sys.executable, "-m", "simulator.cli", "play", scenario, "--seed", "11", "--log", str(log)], env, ROOT)
     term.wait_for("Begin")  # the briefing's footer
     term.send("\r")
+    term.wait_for("0 decision(s)")
+    term.wait_for("", timeout=KEY_GUARD + 0.1)  # picks sooner after a step appears are ignored
     decisions = 0
     while True:
         deadline = time.monotonic() + 30
@@ -268,7 +272,7 @@ def peak_rss(tmp: Path) -> dict:
             if time.monotonic() > deadline:
                 raise RuntimeError("a decision was not recorded:\n" + term.text()[-2000:])
             term.wait_for("", timeout=0.05)
-        term.wait_for("", timeout=0.2)  # let the screen catch up
+        term.wait_for("", timeout=KEY_GUARD + 0.1)  # let the screen catch up (a pick sooner is ignored)
     term.wait_for("Press Enter for the results")
     term.send("\r")
     term.wait_for("Your decisions")

@@ -33,6 +33,7 @@ from typing import Any, Literal, Union
 
 from scoring.analysis_types import GOOD_RESULT, MARKS, DecisionAnalysis, SessionAnalysis
 from scoring.catalogue import Catalogue, load_catalogue
+from scoring.reasons import annotate, loss_lines, why_lost
 from scoring.rubric import ScoreItem, breakdown, rules
 from simulator.diagnostics import Diagnostic, DiagnosticError
 from simulator.i18n import all_keys, t
@@ -52,14 +53,15 @@ def scorecard_lines(card: dict, items: list[dict], lang: Lang) -> list[str]:
         t("score_by_principle", lang),
     ]
     cat = load_catalogue()
-    for line in breakdown(card, items, lang, cat):
+    fields = set(ScoreItem.__dataclass_fields__)
+    principles = breakdown(card, [{k: v for k, v in i.items() if k in fields} for i in items], lang, cat)
+    # what cost the points, never a choice's praise, each cause explained once (scoring/reasons.py)
+    losses = loss_lines([line.principle for line in principles], items, lang)
+    for line in principles:
         mark = _share_mark(line.share)
         ours = f" {t('score_ours', lang)}" if line.ours else ""
         lines.append(f"  {mark} {line.name} [{line.principle}] {_points(line.earned)}/{_points(line.possible)}{ours}")
-        for item in line.items:
-            reason = item.reason_zh if lang == "zh" else item.reason_en
-            if reason and item.earned < item.possible:
-                lines.append(f"      - {reason}")
+        lines += [f"      - {row}" for row in losses[line.principle]]
     names = rules()["results"]["names"]
     lines.append(t("score_results_parts", lang))
     for key, value in card["results_parts"].items():
@@ -73,10 +75,11 @@ def _points(x: float) -> str:
 
 
 def scorecard_from_events(events: list[dict]) -> tuple[dict | None, list[dict]]:
-    """The final scorecard and every score item recorded in a session's events."""
+    """The final scorecard and every score item recorded in a session's events; each item from a
+    decision or a negotiation is a copy that also names where it came from (`reasons.annotate`)."""
     card = next((e["data"] for e in reversed(events) if e["kind"] == "scorecard"), None)
     items = [i for e in events if e["kind"] == "score" for i in e["data"]["items"]]
-    return card, items
+    return card, annotate(items, events)
 
 
 def _share_mark(share: float) -> str:
@@ -858,6 +861,7 @@ class _Builder:
         if not lines:
             blocks.append(P(self.tr("report_no_items"), "muted"))
         items: list[Union[str, tuple[str, list[str]]]] = []
+        chosen = {dec.turn: dec.principles for dec in d.decisions}
         for line in lines:
             share = line.share
             cls = "ok" if share >= 0.75 else "part" if share >= 0.4 else "miss"
@@ -867,6 +871,9 @@ class _Builder:
             reasons, seen = [], set()
             for item in line.items:
                 reason = item.reason_zh if self.lang == "zh" else item.reason_en
+                if item.earned < item.possible:  # a loss: what cost the points, never a choice's praise
+                    weight = chosen[item.turn].get(item.principle, 0) if item.turn in chosen else None
+                    reason = why_lost(item.source, item.earned, item.possible, reason, weight, self.lang)
                 key = (item.turn, reason)
                 if not reason or key in seen:
                     continue

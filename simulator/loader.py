@@ -488,6 +488,8 @@ def _cross_check(sc: Scenario, ctx: _Ctx, principles: Collection[str] | None) ->
     for d_i, dealer in enumerate(sc.market.dealers):
         if isinstance(dealer.name, str):
             diags.append(_one_language(ctx, ("market", "dealers", d_i, "name")))
+    if isinstance(sc.market.unit, str):
+        diags.append(_one_language(ctx, ("market", "unit")))
     diags.extend(_graph_checks(sc, ctx, step_ids))
     diags.extend(_check_languages(sc, ctx))
     diags.extend(_check_market(sc, ctx))

@@ -8,7 +8,7 @@ from simulator.diagnostics import DiagnosticError
 from simulator.i18n import t
 from simulator.recorded import LogNotice, RecordedSession
 from simulator.schema import Lang, text_in
-from simulator.transcript import describe
+from simulator.transcript import describe, goods_unit
 
 Output = Callable[[str], None]
 Input = Callable[[str], str]
@@ -21,8 +21,9 @@ def dealer_names(recorded: RecordedSession, lang: Lang) -> dict[str, str]:
 def show(events, recorded: RecordedSession, out: Output) -> None:
     lang = recorded.session.lang
     names = dealer_names(recorded, lang)
+    unit = goods_unit(recorded.session.scenario.market.unit, lang)
     for event in events:
-        for line in describe(event, lang, names):
+        for line in describe(event, lang, names, unit=unit):
             out(line)
 
 

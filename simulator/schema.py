@@ -113,6 +113,10 @@ class TransportCost(Strict):
 
 
 class Market(Strict):
+    unit: Text | None = Field(
+        default=None,
+        description='What one unit of goods is called in the story, as the events feed counts it: { zh = "箱", en = "cases" }. Chinese takes the measure word, English the plural. Leave it out for 件 / units.',
+    )
     weeks_per_cycle: int = Field(default=2, ge=1, le=13, description="Length of one sales (replenishment) cycle in weeks; safety stock is 1.5 cycles.")
     dealers: list[Dealer] = Field(min_length=1, max_length=12, description="The dealers in this scenario.")
     transport_cost: float = Field(

@@ -6,17 +6,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from simulator.i18n import t
-from simulator.schema import Lang
+from simulator.schema import Lang, LocalText, text_in
+
+
+def goods_unit(unit: str | LocalText | None, lang: Lang) -> str:
+    """What goods are counted in: the scenario's `[market] unit`, else 件 / units."""
+    return text_in(unit, lang) or t("unit_default", lang)
 
 
 def _num(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | None = None, *, weeks: bool = True) -> list[str]:
-    """Readable lines for one event; `names` maps dealer ids to display names."""
+def describe(
+    event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | None = None, *, weeks: bool = True, unit: str | None = None
+) -> list[str]:
+    """Readable lines for one event; `names` maps dealer ids to display names, `unit` is what goods
+    are counted in (`goods_unit`; a log alone does not say, so the default is 件 / units)."""
     kind, d = event["kind"], event["data"]
     names = names or {}
+    unit = unit or t("unit_default", lang)
 
     def who(dealer: str) -> str:
         return names.get(dealer, dealer)
@@ -40,7 +49,7 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
     if kind == "effect":
         effect = d.get("effect")
         if effect == "order":
-            return [t("effect_order", lang, dealer=who(d["dealer"]), units=_num(d["units"]), cover=_num(d["cover_cycles"], 1))]
+            return [t("effect_order", lang, dealer=who(d["dealer"]), units=_num(d["units"]), unit=unit, cover=_num(d["cover_cycles"], 1))]
         if effect == "rebate":
             if not d["pct"]:  # a rebate set to zero is a rebate withdrawn, not "a 0.0% rebate"
                 return [t("effect_rebate_none", lang, dealer=who(d["dealer"]))]
@@ -53,9 +62,9 @@ def describe(event: Mapping[str, Any], lang: Lang, names: Mapping[str, str] | No
             return [t(key, lang, dealer=who(d["dealer"]), change=_num(change))]
         if effect == "note":
             return [f"✎ {d['text']}"]
-        return _market_effect(effect, d, lang, who)
+        return _market_effect(effect, d, lang, who, unit)
     if kind == "week" and weeks:
-        return _week_lines(d, lang, who) + [
+        return _week_lines(d, lang, who, unit) + [
             t(
                 "week_line",
                 lang,
@@ -79,17 +88,17 @@ def _pct(x: float) -> str:
     return f"{x:g}"
 
 
-def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who) -> list[str]:
+def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who, unit: str) -> list[str]:
     """Lines for the market's levers (simulator/market.py); unknown effects show nothing."""
     dealer = who(d["dealer"]) if "dealer" in d else ""
     if effect == "price_support":
-        return [t("effect_price_support", lang, dealer=dealer, pct=_pct(d["pct"]), weeks=d["weeks"])]
+        return [t("effect_price_support", lang, dealer=dealer, pct=_pct(d["pct"]), weeks=d["weeks"], unit=unit)]
     if effect == "buy_back":
         if d.get("source") == "market":
-            return [t("effect_buy_back_market", lang, dealer=dealer, units=_num(d["units"]))]
-        return [t("effect_buy_back_warehouse", lang, dealer=dealer, units=_num(d["units"]), cover=_num(d["cover_cycles"], 1))]
+            return [t("effect_buy_back_market", lang, dealer=dealer, units=_num(d["units"]), unit=unit)]
+        return [t("effect_buy_back_warehouse", lang, dealer=dealer, units=_num(d["units"]), unit=unit, cover=_num(d["cover_cycles"], 1))]
     if effect == "visit":
-        return [t("effect_visit", lang, dealer=dealer, stock=_num(d["stock"]), cover=_num(d["cover_cycles"], 1))]
+        return [t("effect_visit", lang, dealer=dealer, stock=_num(d["stock"]), unit=unit, cover=_num(d["cover_cycles"], 1))]
     if effect == "training":
         return [t("effect_training", lang, dealer=dealer, lift=_pct(d["lift_pct"]))]
     if effect == "credit_terms":
@@ -97,7 +106,7 @@ def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who) ->
         if "payment_days" in d:
             parts.append(t("credit_terms_days", lang, days=d["payment_days"]))
         if "credit_limit" in d:
-            parts.append(t("credit_terms_limit", lang, limit=_num(d["credit_limit"])))
+            parts.append(t("credit_terms_limit", lang, limit=_num(d["credit_limit"]), unit=unit))
         if "early_payment_discount_pct" in d:
             parts.append(t("credit_terms_discount", lang, pct=_pct(d["early_payment_discount_pct"])))
         return [t("effect_credit_terms", lang, dealer=dealer, terms=_sep(lang).join(parts))]
@@ -112,7 +121,7 @@ def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who) ->
             lines.append(t("effect_rebate_clawback", lang, dealer=dealer, amount=_num(d["rebate_clawback"])))
         return lines
     if effect == "terminate":
-        return [t("effect_terminate", lang, dealer=dealer, units=_num(d["stock_returned"]))]
+        return [t("effect_terminate", lang, dealer=dealer, units=_num(d["stock_returned"]), unit=unit)]
     if effect == "territory_change":
         return [t("effect_territory_change", lang, dealer=dealer, territory=d["territory"])]
     if effect == "compensate":
@@ -120,17 +129,17 @@ def _market_effect(effect: str | None, d: Mapping[str, Any], lang: Lang, who) ->
     if effect == "promise":
         return [t("effect_promise_kept" if d["kept"] else "effect_promise_broken", lang, dealer=dealer)]
     if effect == "channel_policy":
-        changes = [t(f"policy_{k}", lang, pct=_pct(round(100 * d[k], 1))) for k in ("detection", "enforcement", "fine", "target_pressure") if k in d]
+        changes = [t(f"policy_{k}", lang, pct=_pct(round(100 * d[k], 1)), unit=unit) for k in ("detection", "enforcement", "fine", "target_pressure") if k in d]
         return [t("effect_channel_policy", lang, changes=_sep(lang).join(changes))]
     return []
 
 
-def _week_lines(d: Mapping[str, Any], lang: Lang, who) -> list[str]:
+def _week_lines(d: Mapping[str, Any], lang: Lang, who, unit: str) -> list[str]:
     """Diversion incidents of a market week: the source only when batch codes traced it."""
     lines = []
     for inc in d.get("diversions", []):
         key = "week_diversion_traced" if inc["detected"] else "week_diversion_untraced"
-        lines.append(t(key, lang, week=d["week"], source=who(inc["from"]), victim=who(inc["to"]), units=_num(inc["units"])))
+        lines.append(t(key, lang, week=d["week"], source=who(inc["from"]), victim=who(inc["to"]), units=_num(inc["units"]), unit=unit))
     return lines
 
 

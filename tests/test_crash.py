@@ -350,7 +350,7 @@ def test_the_game_shows_the_error_and_lets_the_trainee_continue(tmp_path, monkey
             await pilot.pause()
 
     async def scenario():
-        app = DealersimApp(scenario_dirs=(str(scenarios),), shipped=False, sessions=sessions, lang="en", seed=4)
+        app = DealersimApp(scenario_dirs=(str(scenarios),), shipped=False, sessions=sessions, lang="en", seed=4, key_guard=0.0)
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
             for key in ("enter", "enter"):  # home → briefing → play
@@ -387,7 +387,7 @@ def test_quitting_while_records_wait_says_what_was_not_saved(tmp_path, monkeypat
     Disk(monkeypatch, tmp_path)
 
     async def scenario():
-        app = DealersimApp(scenario_dirs=(str(scenarios),), shipped=False, sessions=tmp_path / "sessions", lang="zh", seed=4)
+        app = DealersimApp(scenario_dirs=(str(scenarios),), shipped=False, sessions=tmp_path / "sessions", lang="zh", seed=4, key_guard=0.0)
         async with app.run_test(size=(120, 40)) as pilot:
             for key in ("enter", "enter", "1", "ctrl+q"):
                 await pilot.app.workers.wait_for_complete()

@@ -634,7 +634,7 @@ def _check_state(market: Market, s: MarketState) -> None:
     assert all(np.isfinite(v) for v in market.observe(s).values())
 
 
-@pytest.mark.parametrize(("lang", "withdrawn", "given"), [("en", "Wang's rebate is withdrawn", "Wang gets a 2.5% rebate"), ("zh", "Wang 的返利取消", "Wang 获得 2.5% 返利")])
+@pytest.mark.parametrize(("lang", "withdrawn", "given"), [("en", "Wang: rebate withdrawn", "Wang gets a 2.5% rebate"), ("zh", "Wang：返利取消", "Wang获得 2.5% 返利")])
 def test_a_rebate_set_to_zero_reads_as_withdrawn_not_as_a_zero_rebate(lang, withdrawn, given):
     def event(pct):
         return {"kind": "effect", "data": {"effect": "rebate", "dealer": "wang", "pct": pct, "basis": "volume"}}

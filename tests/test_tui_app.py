@@ -53,6 +53,7 @@ def env(tmp_path, monkeypatch):
 def make_app(env, **options) -> DealersimApp:
     options.setdefault("lang", "en")
     options.setdefault("seed", 7)
+    options.setdefault("key_guard", 0.0)  # the flows press keys faster than a person; the guard has its own tests
     return DealersimApp(scenario_dirs=(str(env.scenarios),), shipped=False, sessions=env.sessions, **options)
 
 

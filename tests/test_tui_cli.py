@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from simulator.record import read_log
+from simulator.tui.screens.play import KEY_GUARD
 
 from .conftest import MINI, ROOT, run_cli
 
@@ -93,6 +94,7 @@ def test_play_and_resume_open_the_full_screen_game_in_a_terminal(place):
     term.wait_for("Press Enter when you are ready")  # the briefing screen
     term.send("\r")
     term.wait_for("Go straight to the order")
+    time.sleep(KEY_GUARD + 0.1)  # a person reads the step first (picks sooner are ignored)
     term.send("1")
     term.wait_for("Top up to 1.5 cycles")
     term.send("\x11")  # ctrl+q: leave at once
@@ -103,6 +105,7 @@ def test_play_and_resume_open_the_full_screen_game_in_a_terminal(place):
 
     term = Terminal(["resume", "run.jsonl"], cwd, env, size=(80, 24))
     term.wait_for("Top up to 1.5 cycles")  # straight back at the second decision
+    time.sleep(KEY_GUARD + 0.1)
     term.send("1")
     term.wait_for("Press Enter for the results")
     term.send("\r")

@@ -34,6 +34,47 @@ def _item(principle: str, points: int, zh: str, en: str) -> dict:
     return {"principle": principle, "points": int(points), "reason_zh": zh, "reason_en": en}
 
 
+def explored_packages(r: Result) -> int:
+    """The distinct packages the trainee explored: its offers that differ from the terms on the table
+    (the counterpart's standing bid; the bad cop's extreme demand is not one) on two issues or more.
+
+    Measured against the table, not against the trainee's own last offer, so that tuning one term of
+    a full package is still a package (PRINCIPLES.md's hook: "number of distinct packages explored").
+    """
+    standing: dict = {}
+    seen: set[tuple] = set()
+    for entry in r.trace:
+        if entry["by"] != "trainee":
+            if entry["kind"] != "bad_cop":
+                standing = entry["offer"]
+            continue
+        offer = entry["offer"]
+        if sum(1 for k, v in offer.items() if standing.get(k) != v) >= 2:
+            seen.add(tuple(sorted(offer.items())))
+    return len(seen)
+
+
+def _probes(r: Result) -> tuple[str, str] | None:
+    """How the trainee probed for options besides proposing (the course's "what if" probes), as a
+    clause in both languages; None if it did not: questions on what each issue is worth to them,
+    conditional packages ("if you…, then we…"), an issue brought to the table. (Two plain offers that
+    happen to shift value between issues are not a probe: nothing was asked or framed.)"""
+    framed = sum(1 for e in r.trace if e["by"] == "trainee" and e["kind"] == "package")
+    zh, en = [], []
+    if r.asks:
+        zh.append("问了各项条件对他有多重要")
+        en.append("asked what each issue is worth to them")
+    if framed:
+        zh.append("用“如果你们……我们就……”去试探")
+        en.append("probed with \"if you…, then we…\"")
+    if r.issues_added:
+        zh.append("把新议题拿上了桌")
+        en.append("brought another issue to the table")
+    if not zh:
+        return None
+    return "、".join(zh), (", ".join(en[:-1]) + " and " + en[-1]) if len(en) > 1 else en[0]
+
+
 def score_items(r: Result) -> list[dict]:
     items: list[dict] = []
     add = items.append
@@ -101,13 +142,25 @@ def score_items(r: Result) -> list[dict]:
         add(_item("nego.mid_restate", -1, f"谈定的{r.reopened}项没有复述确认，后来又被对方翻了出来。",
                   f"{r.reopened} agreed point(s) were never confirmed, and they reopened them later."))
 
-    if r.trades >= 2:
-        add(_item("nego.mid_explore_options", 2, f"提出了{r.trades}个有取有舍的交换方案。", f"You proposed {r.trades} packages that traded across issues."))
-    elif r.trades == 1 or r.multi_issue_offers >= 2:
-        add(_item("nego.mid_explore_options", 1, "你在多个议题之间寻找方案。", "You explored options across several issues."))
+    # 「探询可行方案」 (PRINCIPLES.md nego.mid_explore_options): several packages across issues, and
+    # "what if" probes, are followed; haggling over one term alone is broken.
+    packages = explored_packages(r)
+    probes = _probes(r)
+    if packages >= 2 and probes:
+        add(_item("nego.mid_explore_options", 2, f"你试了{packages}套跨议题的组合方案，还" + probes[0] + "：这正是在探询可行方案。",
+                  f"You tried {packages} different packages across issues and " + probes[1] + ": that is exploring feasible options."))
+    elif packages >= 2:
+        add(_item("nego.mid_explore_options", 1, f"你试了{packages}套跨议题的组合方案；先问问对方看重什么，或用“如果你们……我们就……”去试探，能找到更好的交换。",
+                  f"You tried {packages} different packages across issues; asking what matters to them, or probing with \"if you…, then we…\", would find better trades."))
+    elif packages == 1 and probes:
+        add(_item("nego.mid_explore_options", 1, "你提了一套跨议题的组合方案，也" + probes[0] + "；多试几套，才知道哪种组合对方最能接受。",
+                  "You put one package across issues on the table and " + probes[1] + "; trying a few more shows which mix they can best accept."))
+    elif packages == 1 or r.issues_added:
+        add(_item("nego.mid_explore_options", 0, "只提了一套跨议题的方案，没有再探询别的组合。",
+                  "You proposed only one package across issues and explored no other mix."))
     elif r.offers >= 2:
-        add(_item("nego.mid_explore_options", -1, "只在单一条件上讨价还价，没有探索其他方案。",
-                  "You haggled over single terms instead of exploring packages."))
+        add(_item("nego.mid_explore_options", -1, "每次只在一个条件上讨价还价，没有试过跨议题的组合方案。",
+                  "You haggled over one term at a time and never tried a package across issues."))
 
     c = r.concession
     if c.steps:

@@ -92,6 +92,7 @@ class DealersimApp(App[Outcome | None]):
         remember: bool = True,
         view: Path | None = None,  # dealersim view LOG: open the debrief viewer on this log
         rollouts: int | None = None,  # the viewer's playouts per option (None: the analysis's default)
+        key_guard: float | None = None,  # seconds a new step ignores picks (None: play.KEY_GUARD; tests pass 0)
         workshop: str | Path | None = None,  # dealersim workshop --view: open the class comparison of this folder
         workshop_names: bool = False,
         workshop_leaderboard: bool = False,
@@ -111,6 +112,7 @@ class DealersimApp(App[Outcome | None]):
         self.remember = remember  # False when serving a classroom: visitors must not see each other's name
         self.view_log = view
         self.rollouts = rollouts
+        self.key_guard = key_guard
         self.workshop = (Path(workshop), workshop_names, workshop_leaderboard) if workshop is not None else None
         self.settings: Settings | None = None
         self.library: Library | None = None

@@ -24,7 +24,7 @@ from simulator.loader import LoadedScenario, load_scenario, scenario_files
 from simulator.market import Market
 from simulator.recorded import LogNotice, LogSummary, RecordedSession, default_log_path, fallback_folder, session_logs
 from simulator.schema import FAMILIES, Lang, text_in
-from simulator.transcript import describe
+from simulator.transcript import describe, goods_unit
 
 SAFETY_CYCLES = 1.5  # the course's target: stock ≈ 1.5 × one sales cycle (seed 001, 4.1)
 DEFAULT_BAND = (1.2, 1.8)  # PRINCIPLES.md's proposed acceptable band; the scorer's rules.toml is preferred
@@ -205,6 +205,7 @@ class Game:
         self.scenario = self.session.scenario
         self.lang: Lang = self.session.lang
         self.names = {d.id: text_in(d.name, self.lang) for d in self.scenario.market.dealers}
+        self.unit = goods_unit(self.scenario.market.unit, self.lang)  # 箱, 台, … as the story counts the goods
         self.closed = False
         # the app's way to hear that the log moved or waits in memory (called from the decision's thread)
         self.on_log_notice: Callable[[LogNotice], None] | None = None
@@ -285,7 +286,7 @@ class Game:
         lines: list[str] = []
         for event in events:
             if event["kind"] in FEED_KINDS:
-                lines += describe(event, self.lang, self.names)
+                lines += describe(event, self.lang, self.names, unit=self.unit)
         return lines
 
     def last_feed(self) -> list[str]:

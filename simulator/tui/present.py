@@ -28,9 +28,33 @@ def _figure(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 10 else f"{x:.3g}"
 
 
-def dealer_card(view: DealerView, lang: Lang, band: tuple[float, float]) -> DealerCardData:
+def _sentence(label: str, lang: Lang) -> str:
+    """English labels in sentence case, as the card's own ("Stock", "Trust"); field labels are
+    written lower-case for use mid-sentence."""
+    return label[:1].upper() + label[1:] if lang == "en" else label
+
+
+def _before_play(view: DealerView, lang: Lang) -> list[str]:
+    """Before the first market week every 4-week figure is the dealer's business before the game:
+    said as such, so it is not read as something this game's decisions did."""
+    names = ["sell_through_4w"] + [n for n, v in view.values.items() if n.endswith("_4w") and n != "sell_through_4w" and v and not isinstance(v, bool)]
+    items = []
+    for name in names:
+        try:
+            label = t(f"card_before_{name}", lang)
+        except KeyError:  # a field added to the market since: its own label says "4 weeks"
+            label = field_label(name, lang)
+        items.append(f"{label} {_figure(float(view.values.get(name, 0)))}")
+    # split again on the separator so that the card wraps between figures, not inside one
+    return t("card_before_play", lang, items=" · ".join(items)).split(" · ")
+
+
+def dealer_card(view: DealerView, lang: Lang, band: tuple[float, float], unit: str | None = None) -> DealerCardData:
+    """One dealer's card; `unit` is what goods are counted in (Game.unit; default 件 / units)."""
     cover = view.get("cover_cycles")
     weeks = view.get("weeks_of_cover")
+    before = not view.sales  # no market week has passed yet
+    unit = unit or t("unit_default", lang)
     stats = (
         [
             f"{t('col_stock', lang)} {_num(view.get('stock'))}",
@@ -47,24 +71,26 @@ def dealer_card(view: DealerView, lang: Lang, band: tuple[float, float]) -> Deal
     elif cover is not None and cover < band[0]:
         warnings.append("⚠ " + t("tui_warn_under", lang, cover=_num(cover, 1)))
     lost = view.get("lost_sales_4w")
-    if lost:
-        warnings.append("⚠ " + t("tui_warn_lost", lang, units=_num(lost)))
+    if lost and not before:
+        warnings.append("⚠ " + t("card_warn_lost", lang, units=_num(lost), unit=unit))
     details: list[str] = []
     for name, value in view.values.items():
-        if name in SHOWN_ELSEWHERE or name in NOT_SHOWN or not value:
+        if name in SHOWN_ELSEWHERE or name in NOT_SHOWN or not value or (before and name.endswith("_4w")):
             continue
-        label = field_label(name, lang)
+        label = _sentence(field_label(name, lang), lang)
         if name.startswith("warning_") or isinstance(value, bool):
             warnings.append(f"⚠ {label}")
         else:
             details.append(f"{label} {_figure(float(value))}")
+    if before:
+        details += _before_play(view, lang)
     return DealerCardData(
         id=view.id,
         name=view.name,
         cover_cycles=cover,
         cover_label=t("tui_cover_value", lang, cycles=_num(cover, 1), weeks=_num(weeks, 1)),
         sales=view.sales,
-        sales_label=t("tui_sales_4w", lang, units=_num(view.get("sell_through_4w"))),
+        sales_label=t("card_sales_none", lang) if before else t("tui_sales_4w", lang, units=_num(view.get("sell_through_4w"))),
         stats=stats,
         details=details,
         warnings=warnings,
@@ -141,15 +167,21 @@ def step_view(game: Game, events: list[dict], *, coaching: bool, band: tuple[flo
     if opening:
         briefing = Block("briefing", (Part(t("briefing", lang), "step-title"), Part(game.briefing.strip(), "step-text")))
         blocks = [briefing, *blocks]
-        feed = game.last_feed() if resumed else []
-        weeks = game.weeks_in(game.events) if resumed else []
+        # a resumed session's feed: what followed the last decision (Game.last_feed), titled by it
+        last = max((i for i, e in enumerate(game.events) if e["kind"] == "choice"), default=len(game.events))
+        recent = game.events[last:] if resumed else []
+        feed = game.feed_lines(recent)
         new_notes = 0
     else:
+        recent = events
         feed = game.feed_lines(events)
-        weeks = game.weeks_in(events)
         new_notes = sum(1 for e in events if e["kind"] == "effect" and e["data"].get("effect") == "note")
+    weeks = game.weeks_in(recent)
+    table = None if game.finished else table_view(game)
     if weeks:
         feed_title = t("tui_weeks_range", lang, first=min(weeks), last=max(weeks)) if len(weeks) > 1 else t("week", lang, n=weeks[0])
+    elif table is not None or any(e["kind"].startswith("nego_") for e in recent):
+        feed_title = t("feed_title_negotiation", lang)  # rounds of talk: no market week passes between them
     else:
         feed_title = t("tui_this_week", lang)
     reveal = 0
@@ -163,12 +195,12 @@ def step_view(game: Game, events: list[dict], *, coaching: bool, band: tuple[flo
         blocks=blocks,
         topbar=" · ".join([game.title, t("week", lang, n=game.week), t("tui_decision_count", lang, n=game.turn)]),
         market_title=t("market_header", lang, week=game.week),
-        cards=[dealer_card(view, lang, band) for view in game.dealers()],
+        cards=[dealer_card(view, lang, band, game.unit) for view in game.dealers()],
         feed_title=feed_title,
         feed=feed,
         notes=list(game.session.notebook),
         new_notes=new_notes,
         items=[] if game.finished else [Item(o.id, o.number, o.text) for o in game.options()],
         finished=game.finished,
-        table=None if game.finished else table_view(game),
+        table=table,
     )

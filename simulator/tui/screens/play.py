@@ -10,6 +10,7 @@ log. While it runs the choices and moves are locked, so a double key press canno
 from __future__ import annotations
 
 import gc
+import time
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,6 +35,9 @@ from simulator.tui.widgets.story import StoryLog
 
 
 _frozen = False
+# A number key decides at once, so a trainee who then presses Enter out of habit (or a number twice)
+# would pick an option of the next step unread; picks this soon after a step appears are ignored.
+KEY_GUARD = 0.4  # seconds
 GC_PAUSE_AFTER = 0.1  # seconds after a step is shown before the collector may run again (the frame is out by then)
 
 
@@ -70,6 +74,7 @@ class PlayScreen(Screen):
         self.busy = False
         self._gc_paused = False
         self.band = cover_band()
+        self._shown_at = 0.0  # when the current step appeared (time.monotonic)
         localize_bindings(self, self.lang)
 
     # -------------------------------------------------------- layout
@@ -139,17 +144,22 @@ class PlayScreen(Screen):
                 choices.set_busy(False)
                 if not negotiating and (self.focused is None or isinstance(self.focused, IssueInput)):
                     choices.focus()
+        self._shown_at = time.monotonic()
+
+    def _too_soon(self) -> bool:
+        guard = self.app.key_guard
+        return time.monotonic() - self._shown_at < (KEY_GUARD if guard is None else guard)
 
     # -------------------------------------------------------- deciding
 
     def action_choose(self, number: int) -> None:
-        if not self.busy and not self.game.finished and not self.negotiating:
+        if not self.busy and not self.game.finished and not self.negotiating and not self._too_soon():
             self.query_one(ChoicesList).choose_number(number, quiet=True)
 
     @on(Choose)
     def _choose(self, message: Choose) -> None:
         message.stop()
-        if self.busy or self.game.finished:
+        if self.busy or self.game.finished or (not self.negotiating and self._too_soon()):
             return
         self.busy = True
         self.query_one(ChoicesList).set_busy(True)

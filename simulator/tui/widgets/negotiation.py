@@ -8,6 +8,8 @@ Messages up: an input that changes posts `OfferEdited` (the screen previews the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from textual import events
@@ -21,9 +23,12 @@ from textual.widget import Widget
 from simulator.tui.messages import MovePicked, OfferEdited
 from simulator.tui.table import IssueEditor, Tactic, TableView, offer_values
 from simulator.tui.widgets.prose import Line, Prose
-from simulator.tui.wrap import cell_width, text_width
+from simulator.tui.wrap import break_offsets, cell_width, text_width
 
 GAP = 2  # cells between columns
+HEADER_LINES = 2  # an issue's name may wrap onto a second header line rather than be cut
+CELL_LINES = 2  # a long option ("a display fund for new outlets") may take two lines of its row
+CUT = 1000  # the cost of cutting a text with "…", against one more line: only when nothing else fits
 
 
 def fit(text: str, width: int) -> str:
@@ -50,6 +55,120 @@ def column_widths(natural: list[int], width: int, minimum: int = 3) -> list[int]
         widest = max(range(len(widths)), key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
+
+
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int, most: int) -> tuple[tuple[str, ...], int]:
+    """`text` in lines of `width` cells at most, broken where a line may break (spaces, between CJK
+    characters), and what that cost: 0, or `CUT` for a word split in two or for lines beyond `most`
+    (the last line then ends in "…"), plus a tenth of `CUT` per cell hidden by the "…"."""
+    if width <= 0:
+        return ("",), (CUT + CUT // 10 * text_width(text)) if text else 0
+    cuts = break_offsets(text, width)
+    split = any(text[k - 1] != " " and text[k] != " " and cell_width(text[k - 1]) < 2 and cell_width(text[k]) < 2 for k in cuts)
+    bounds = [0, *cuts, len(text)]
+    lines = [text[a:b].strip() for a, b in zip(bounds, bounds[1:])]
+    cost = CUT + CUT // 10 * 3 if split else 0  # a split word reads worse than a few cells cut
+    if len(lines) > most:
+        rest = text[bounds[most - 1]:].strip()
+        last = fit(rest, width).rstrip()
+        lines = lines[: most - 1] + [last]
+        cost = CUT + CUT // 10 * (text_width(rest) - text_width(last) + 1)
+    return tuple(lines), cost
+
+
+@dataclass(frozen=True)
+class HistoryLayout:
+    """How the offers so far are laid out in a given width: each column's width, the gap between
+    columns, and the lines of the header and of each row."""
+
+    widths: tuple[int, ...]
+    gap: int
+    header: tuple[tuple[str, ...], ...]  # per column, its lines
+    rows: tuple[tuple[tuple[str, ...], ...], ...]  # per row, per column, its lines
+    cuts: int  # roughly how many texts are cut (0: every text is whole)
+
+    @property
+    def header_height(self) -> int:
+        return max((len(c) for c in self.header), default=1)
+
+    def row_height(self, r: int) -> int:
+        return max((len(c) for c in self.rows[r]), default=1)
+
+
+def history_layout(columns: list[str], rows: list[list[str]], width: int) -> HistoryLayout:
+    """Column widths for the history in `width` cells: every text whole on one line if they fit;
+    else the names in the header wrap onto a second line, then long values onto a second line of
+    their row, then the gap narrows; a text is cut with "…" only when nothing else fits.
+
+    Shrinks one column by one cell at a time, the one that costs the fewest extra lines (the widest
+    on a tie): a wrapped header costs one line for the whole table, a wrapped value one per row."""
+    n, count = len(columns), len(rows)
+    table = [[columns[c], *(r[c] for r in rows)] for c in range(n)]
+    natural = [max(text_width(t) for t in col) for col in table]
+
+    def column(c: int, w: int) -> tuple[list[tuple[str, ...]], list[int], int, int]:
+        """Column c at most w wide: its texts' lines (header first), their heights, the cost of its
+        cuts, and the width they really take (the next step shrinks from there)."""
+        wrapped = [_wrapped(table[c][0], w, HEADER_LINES), *(_wrapped(t, w, CELL_LINES) for t in table[c][1:])]
+        used = max(text_width(line) for lines, _ in wrapped for line in lines)
+        return [lines for lines, _ in wrapped], [len(lines) for lines, _ in wrapped], sum(cost for _, cost in wrapped), max(used, 1)
+
+    def fitted(gap: int) -> tuple[int, list[int], list]:
+        budget = width - gap * (n - 1)
+        widths = list(natural)
+        cols = [column(c, w) for c, w in enumerate(widths)]
+        while sum(widths) > budget:
+            # per line of the table (the header, then each row): the tallest column and the next tallest
+            tops = []
+            for r in range(count + 1):
+                hs = sorted(((cols[c][1][r], c) for c in range(n)), reverse=True)
+                tops.append((hs[0][0], hs[0][1], hs[1][0] if n > 1 else 0))
+            cut_total = sum(col[2] for col in cols)
+            best = None
+            for c in range(n):
+                if widths[c] <= 1:
+                    continue
+                trial = column(c, widths[c] - 1)
+                height = sum(max(second if top_c == c else top, trial[1][r]) for r, (top, top_c, second) in enumerate(tops))
+                key = (cut_total - cols[c][2] + trial[2] + height, -widths[c], c)
+                if best is None or key < best[0]:
+                    best = (key, c, trial)
+            if best is None:
+                break
+            _, c, trial = best
+            widths[c] = min(trial[3], widths[c] - 1)
+            cols[c] = trial
+
+        def total(cols: list) -> int:
+            return sum(col[2] for col in cols) + sum(max(col[1][r] for col in cols) for r in range(count + 1))
+
+        # a step can free more than needed (a name that wraps takes only its longer half): give the
+        # room back to the columns it saves the most lines or cuts in
+        while True:
+            spare = budget - sum(widths)
+            now = total(cols)
+            gains = []
+            for c in range(n):
+                if widths[c] < natural[c]:
+                    w = min(natural[c], widths[c] + spare)
+                    wider = column(c, w)
+                    gains.append((total(cols[:c] + [wider] + cols[c + 1:]) - now, c, wider))
+            gains = [g for g in gains if g[0] < 0]
+            if not gains or spare <= 0:
+                break
+            _, c, wider = min(gains, key=lambda g: g[:2])
+            widths[c], cols[c] = wider[3], wider
+        return total(cols), widths, cols
+
+    score, widths, cols = fitted(GAP)
+    gap = GAP
+    if score >= CUT and n > 1:  # something is cut: a narrower gap may save it
+        tight = fitted(1)
+        if tight[0] < score:
+            (score, widths, cols), gap = tight, 1
+    return HistoryLayout(tuple(widths), gap, tuple(col[0][0] for col in cols),
+                         tuple(tuple(col[0][r + 1] for col in cols) for r in range(count)), score // CUT)
 
 
 # ---------------------------------------------------------------- one issue of the offer being built
@@ -232,7 +351,9 @@ class OfferBuilder(Vertical):
 
 class OfferHistory(Widget):
     """Both sides' offers, one row per offer, one column per issue on the table, the newest at the
-    bottom; when they do not all fit, the oldest scroll away under the header."""
+    bottom; when they do not all fit, the oldest scroll away under the header. A long issue name
+    wraps onto a second header line (and a long value onto a second line of its row) rather than
+    being cut (`history_layout`)."""
 
     DEFAULT_CSS = """
     OfferHistory {
@@ -241,6 +362,10 @@ class OfferHistory(Widget):
     }
     OfferHistory > .history--header {
         text-style: bold underline;
+        color: $text-muted;
+    }
+    OfferHistory > .history--header-above {
+        text-style: bold;
         color: $text-muted;
     }
     OfferHistory > .history--us {
@@ -254,44 +379,76 @@ class OfferHistory(Widget):
         color: $text-error;
     }
     """
-    COMPONENT_CLASSES = {"history--header", "history--us", "history--good_cop", "history--bad_cop"}
+    COMPONENT_CLASSES = {"history--header", "history--header-above", "history--us", "history--good_cop", "history--bad_cop"}
+    TONES = ("header", "header-above", "us", "good_cop", "bad_cop")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.columns: list[str] = []
         self.rows: list[tuple[list[str], str]] = []
         self.empty = ""
+        self._layout: tuple[tuple, HistoryLayout] | None = None
 
     def show(self, columns: list[str], rows: list[tuple[list[str], str]], empty: str) -> None:
-        layout = len(rows) != len(self.rows) or not self.columns
+        layout = len(rows) != len(self.rows) or columns != self.columns
         self.columns, self.rows, self.empty = columns, rows, empty
         self.refresh(layout=layout)
+
+    def layout_for(self, width: int) -> HistoryLayout:
+        """The columns laid out in `width` cells (kept until the offers or the width change)."""
+        key = (width, tuple(self.columns), tuple(tuple(cells) for cells, _ in self.rows))
+        if self._layout is None or self._layout[0] != key:
+            self._layout = (key, history_layout(self.columns, [cells for cells, _ in self.rows], width))
+        return self._layout[1]
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return 1 + max(len(self.rows), 1)
+        if not self.columns or not self.rows:
+            return 2
+        lay = self.layout_for(width)
+        return lay.header_height + sum(lay.row_height(r) for r in range(len(self.rows)))
 
     def lines(self, width: int, height: int) -> list[tuple[str, str]]:
-        """(text, tone) of each line drawn: the header, then the newest rows that fit (plain, for tests)."""
+        """(text, tone) of each line drawn: the header, then the newest rows that fit (plain, for tests).
+
+        The header sits on its last line (the names that wrap start a line above); when the space
+        is too short for a two-line header and the newest row, the header takes one line."""
         if not self.columns:
             return []
         if not self.rows:
             return [(self.empty, "")]
-        natural = [max([text_width(self.columns[c])] + [text_width(r[0][c]) for r in self.rows]) for c in range(len(self.columns))]
-        widths = column_widths(natural, width)
+        lay = self.layout_for(width)
+        gap = " " * lay.gap
 
         def line(cells: list[str]) -> str:
-            return (" " * GAP).join(fit(cell, w) for cell, w in zip(cells, widths)).rstrip()
+            return gap.join(fit(cell, w) for cell, w in zip(cells, lay.widths)).rstrip()
 
-        shown = self.rows[-max(height - 1, 1):]
-        return [(line(self.columns), "header")] + [(line(cells), tone) for cells, tone in shown]
+        header_h = lay.header_height
+        if header_h > 1 and height < header_h + lay.row_height(len(self.rows) - 1):
+            header = [(line([head[0] if len(head) == 1 else fit(" ".join(head), w) for head, w in zip(lay.header, lay.widths)]), "header")]
+        else:
+            header = []
+            for k in range(header_h):
+                # bottom-aligned: a one-line name sits on the last header line
+                cells = [head[k - (header_h - len(head))] if k >= header_h - len(head) else "" for head in lay.header]
+                header.append((line(cells), "header" if k == header_h - 1 else "header-above"))
+        room = max(height - len(header), 1)
+        body: list[tuple[str, str]] = []
+        for r in range(len(self.rows) - 1, -1, -1):
+            h = lay.row_height(r)
+            tone = self.rows[r][1]
+            block = [(line([cell[k] if k < len(cell) else "" for cell in lay.rows[r]]), tone) for k in range(h)]
+            if body and len(body) + h > room:
+                break
+            body = block + body
+        return header + body[:room] if len(body) > room else header + body
 
     def render(self) -> Content:
         out = []
         for text, tone in self.lines(self.size.width, self.size.height):
-            style = self.get_visual_style(f"history--{tone}") if tone in ("header", "us", "good_cop", "bad_cop") else None
+            style = self.get_visual_style(f"history--{tone}") if tone in self.TONES else None
             out.append(Content.styled(text, style) if style else Content(text))
         return Content("\n").join(out)
 
