@@ -128,9 +128,10 @@ def loss_lines(order: Sequence[str], items: Iterable[Mapping[str, Any]], lang: L
             slot[4] += float(item["possible"])
         rows = []
         for cause, (where, key, reason, lost, possible) in merged.items():
-            amount = t("scr_points_one" if possible == 1 else "scr_points", lang, lost=points(lost), possible=points(possible))
+            one = "_one" if possible == 1 else ""
+            amount = {"lost": points(lost), "possible": points(possible)}
             if not where:
-                rows.append(t("scr_outcome", lang, why=reason.rstrip("。. "), points=amount))
+                rows.append(t("scr_outcome" + one, lang, why=reason.rstrip("。. "), **amount))
                 continue
             if key is None:
                 why = reason
@@ -143,6 +144,6 @@ def loss_lines(order: Sequence[str], items: Iterable[Mapping[str, Any]], lang: L
                     critiqued.add(cause)
             if key is not None:
                 explained.add((cause, key))
-            rows.append(t("scr_line", lang, where=where, points=amount, why=why))
+            rows.append(t("scr_line" + one, lang, where=where, why=why, **amount))
         out[pid] = rows
     return out

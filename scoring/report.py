@@ -38,6 +38,7 @@ from scoring.rubric import ScoreItem, breakdown, rules
 from simulator.diagnostics import Diagnostic, DiagnosticError
 from simulator.i18n import all_keys, t
 from simulator.schema import Lang, text_in
+from simulator.transcript import goods_unit
 
 # ---------------------------------------------------------------------------------------------
 # the text scorecard (headless play, plain mode)
@@ -174,7 +175,7 @@ def _time(text: str) -> datetime | None:
         return None
 
 
-def _find_scenario(header: dict, scenario_path: Path | None, principles: Sequence[str]):
+def find_scenario(header: dict, scenario_path: Path | None, principles: Sequence[str]):
     """(loaded or None, 'same'|'changed'|'missing', problem): the scenario the session was played
     with — the given file, else the header's path, else a shipped scenario with the same id."""
     from simulator.loader import load_scenario
@@ -270,7 +271,7 @@ def load_debrief(
     card, items = _scorecard_and_items(events)
 
     cat = catalogue or load_catalogue()
-    loaded, scenario_state, scenario_problem = _find_scenario(header, scenario_path, cat.ids)
+    loaded, scenario_state, scenario_problem = find_scenario(header, scenario_path, cat.ids)
     times = [_time(r.t) for r in ([contents.header_record] if contents.header_record else []) + contents.records]
     times = [x for x in times if x is not None]
     debrief = Debrief(
@@ -438,6 +439,8 @@ class _Builder:
                 if k not in self.dealer_ids:
                     self.dealer_ids.append(k)
         self.wpc: int | None = sc.market.weeks_per_cycle if sc else None
+        # what the goods are counted in (箱 / cases); a log alone does not say, so 件 / units without the file
+        self.unit = goods_unit(sc.market.unit if sc else None, lang)
         self.keys = set(all_keys())
         self.situations: list[tuple[str, list[str]]] = []
         self.out_of_reach = self._out_of_reach()
@@ -712,7 +715,7 @@ class _Builder:
         last = d.weeks[-1]["dealers"]
         extra = sorted({k for w in d.weeks for v in w["dealers"].values() for k, x in v.items()
                         if k not in FLOW_FIELDS + LEVEL_FIELDS and isinstance(x, (int, float)) and not isinstance(x, bool)})
-        head = [self.tr("report_col_dealer"), self.tr("report_col_stock"),
+        head = [self.tr("report_col_dealer"), self.tr("report_col_stock", unit=self.unit),
                 self.tr("report_col_cover_cycles") if self.wpc else self.tr("report_col_cover_weeks"),
                 self.tr("report_col_price"), self.tr("report_col_trust"), self.tr("report_col_receivables"),
                 self.tr("report_col_demand"), self.tr("report_col_sold"), self.tr("report_col_lost"),
@@ -828,8 +831,8 @@ class _Builder:
         _, sales = field_series("sales", start=False)
         if sales:
             _, demand = field_series("demand", start=False)
-            charts.append(Chart(self.tr("report_chart_sales"), self.tr("report_chart_sales_caption"),
-                                series_chart("sales", weeks, sales, colours, markers=markers, dashed=demand, label=self.tr("report_chart_sales")),
+            charts.append(Chart(self.tr("report_chart_sales", unit=self.unit), self.tr("report_chart_sales_caption", unit=self.unit),
+                                series_chart("sales", weeks, sales, colours, markers=markers, dashed=demand, label=self.tr("report_chart_sales", unit=self.unit)),
                                 self.legend() + [("#57606a", "dotted", self.tr("report_legend_demand"))] + decision_legend))
         return charts
 
@@ -861,7 +864,7 @@ class _Builder:
         if not lines:
             blocks.append(P(self.tr("report_no_items"), "muted"))
         items: list[Union[str, tuple[str, list[str]]]] = []
-        chosen = {dec.turn: dec.principles for dec in d.decisions}
+        chosen = {dec.turn: dec for dec in d.decisions}
         for line in lines:
             share = line.share
             cls = "ok" if share >= 0.75 else "part" if share >= 0.4 else "miss"
@@ -872,8 +875,9 @@ class _Builder:
             for item in line.items:
                 reason = item.reason_zh if self.lang == "zh" else item.reason_en
                 if item.earned < item.possible:  # a loss: what cost the points, never a choice's praise
-                    weight = chosen[item.turn].get(item.principle, 0) if item.turn in chosen else None
-                    reason = why_lost(item.source, item.earned, item.possible, reason, weight, self.lang)
+                    dec = chosen.get(item.turn) if item.source == "choice" else None
+                    weight = dec.principles.get(item.principle, 0) if dec else None
+                    reason = why_lost(item.source, item.earned, item.possible, reason if dec is None or dec.feedback else "", weight, self.lang)
                 key = (item.turn, reason)
                 if not reason or key in seen:
                     continue
@@ -1102,12 +1106,12 @@ class _Builder:
             if j in expected and expected[j] > 0:
                 diff = 100 * (drawn / expected[j] - 1)
                 luck = "luck-up" if diff >= 10 else "luck-down" if diff <= -10 else "luck-even"
-                text = self.tr("report_drawn_vs", dealer=self.dealer(j), drawn=_n(drawn), expected=_n(expected[j]),
+                text = self.tr("report_drawn_vs", dealer=self.dealer(j), drawn=_n(drawn), expected=_n(expected[j]), unit=self.unit,
                                diff=tag(luck, f"{'+' if diff >= 0 else '−'}{abs(diff):.0f}%"))
             else:
-                text = self.tr("report_drawn", dealer=self.dealer(j), drawn=_n(drawn))
+                text = self.tr("report_drawn", dealer=self.dealer(j), drawn=_n(drawn), unit=self.unit)
             if lost > 0:
-                text += " · " + self.tr("report_lost_units", lost=_n(lost))
+                text += " · " + self.tr("report_lost_units", lost=_n(lost), unit=self.unit)
             lines.append(text)
         return "\n".join(lines)
 

@@ -463,8 +463,15 @@ def replay(log, verify, scenario, weeks) -> int:
     h = contents.header
     lang: Lang = h.get("lang", "en") if h.get("lang") in ("zh", "en") else "en"
     click.echo(t("replay_header", lang, scenario=h.get("scenario_id"), seed=h.get("seed", h.get("seed_entropy")), language=lang, trainee=h.get("trainee") or "-"))
+    # the log does not say what the goods are counted in: the scenario file does, when it can be found
+    # (as the debrief finds it); without it the lines say 件 / units
+    from scoring.report import find_scenario
+    from simulator.transcript import goods_unit
+
+    found, _, _ = find_scenario(h, Path(scenario) if scenario else None, _principles())
+    unit = goods_unit(found.scenario.market.unit if found is not None else None, lang)
     for record in contents.records:
-        for line in describe({"kind": record.kind, "data": record.data}, lang, weeks=weeks):
+        for line in describe({"kind": record.kind, "data": record.data}, lang, weeks=weeks, unit=unit):
             click.echo(line)
     return 1 if not contents.ok else 0
 

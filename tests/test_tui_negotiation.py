@@ -29,7 +29,7 @@ from simulator.tui.screens.play import PlayScreen
 from simulator.tui.screens.quit import QuitScreen
 from simulator.tui.table import KEY_MOVES, MOVE_KEYS, offer_values, table_view
 from simulator.tui.widgets.choices import ChoicesList
-from simulator.tui.widgets.negotiation import IssueInput, NegotiationTable, OfferHistory, column_widths, fit
+from simulator.tui.widgets.negotiation import IssueInput, NegotiationTable, OfferHistory, fit
 from simulator.tui.widgets.panels import EventsFeed
 from simulator.tui.wrap import text_width
 
@@ -80,7 +80,7 @@ async def at_table(pilot) -> None:
     await press(pilot, "enter")
     assert isinstance(pilot.app.screen, PlayScreen)
     await press(pilot, "1")  # review his business first
-    assert pilot.app.screen.has_class("-negotiating")
+    assert pilot.app.screen.negotiating
 
 
 # ---------------------------------------------------------------- playing it through the table
@@ -146,7 +146,7 @@ def test_a_negotiation_played_to_the_end_through_the_table(env, nego, lang, size
             assert isinstance(app.screen, PickScreen)
             await press(pilot, "1")
             assert logged(app.game.path)[-1] == ("accept", {})
-            assert app.game.finished and not screen.has_class("-negotiating")
+            assert app.game.finished and not screen.negotiating
             assert not table(app).display
             end = next(e for e in app.game.events if e["kind"] == "nego_end")
             assert end["data"]["reason"] == "accepted_by_trainee"
@@ -216,7 +216,7 @@ def test_quitting_mid_negotiation_and_resuming_returns_to_the_table_at_the_same_
         app = make_app(env, resume=resume_session(path))
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
-            assert isinstance(app.screen, PlayScreen) and app.screen.has_class("-negotiating")
+            assert isinstance(app.screen, PlayScreen) and app.screen.negotiating
             shown = table(app).text
             assert t("table_status", "zh", round=2, rounds=6, left=4, talk=8) in shown
             assert t("table_you_package", "zh") in shown  # the history is rebuilt from the log
@@ -224,7 +224,7 @@ def test_quitting_mid_negotiation_and_resuming_returns_to_the_table_at_the_same_
             await press(pilot, "w")
             assert isinstance(app.screen, PickScreen)
             await press(pilot, "escape")  # not after all
-            assert app.screen.has_class("-negotiating") and not app.game.finished
+            assert app.screen.negotiating and not app.game.finished
             await press(pilot, "w", "1")
             assert app.game.finished
 
@@ -295,7 +295,7 @@ def test_the_shipped_annual_plan_plays_through_the_table_on_a_small_terminal(env
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             await press(pilot, "enter", "1", "1")  # the business review, then open with it
-            assert app.screen.has_class("-negotiating")
+            assert app.screen.negotiating
             off = t("table_off_table", lang)
             assert off in table(app).text  # support for new outlets, off the table
             everything_fits(app)
@@ -317,7 +317,7 @@ def test_the_shipped_annual_plan_plays_through_the_table_on_a_small_terminal(env
             # Mrs Sun made her aside, in her words, and the keys stayed on screen meanwhile
             assert asides and any(t("table_good_cop", lang, who=text_in(step.counterpart.partner, lang), issue=n) in a
                                   for a in asides for n in [text_in(i.name, lang) for i in step.issues])
-            assert not app.game.session.negotiating and not app.screen.has_class("-negotiating")
+            assert not app.game.session.negotiating and not app.screen.negotiating
             assert [e for e in app.game.events if e["kind"] == "nego_end"]
 
     asyncio.run(scenario())
@@ -357,8 +357,6 @@ def test_table_view_keys_every_move_and_offers_only_what_the_engine_allows(nego,
     game.close()
 
 
-def test_columns_shrink_to_fit_and_wide_text_is_cut_by_cells():
-    assert column_widths([10, 20, 5], 30) == [10, 11, 5]
-    assert sum(column_widths([30, 30, 30], 40)) + 4 <= 40
+def test_wide_text_is_cut_by_cells():
     assert fit("整套推广活动", 7) == "整套推…" and text_width(fit("整套推广活动", 7)) == 7
     assert fit("abc", 5) == "abc  "

@@ -57,20 +57,25 @@ def test_a_failed_decision_keeps_the_picked_option_highlighted_and_the_list_usab
     run(scenario())
 
 
-def test_an_enter_pressed_out_of_habit_right_after_a_number_key_does_not_pick_in_the_next_step(env):  # noqa: F811
+def test_an_enter_pressed_out_of_habit_right_after_a_number_key_does_not_pick_in_the_next_step(env, monkeypatch):  # noqa: F811
     """A number key decides at once; the Enter (or a second number) that follows it within the guard
     lands on a step the trainee has not read, so it is ignored. After the guard, Enter picks."""
-    from simulator.tui.screens.play import KEY_GUARD
+    from simulator.tui.screens import play
+
+    now = [1000.0]
+    monkeypatch.setattr(play, "clock", lambda: now[0])  # time stands still unless moved on here
 
     async def scenario():
         app = make_app(env, key_guard=None)  # the real guard
         async with app.run_test(size=(120, 40)) as pilot:
             await to_play(pilot)
-            await pilot.pause(KEY_GUARD + 0.1)  # reading the first step
+            now[0] += play.KEY_GUARD + 0.01  # reading the first step
             await press(pilot, "2", "enter", "1")  # decided with 2; Enter and 1 came too soon
-            choices = [d["choice"] for k, d in records(app.game.path) if k == "choice"]
-            assert choices == ["skip"]
-            await pilot.pause(KEY_GUARD + 0.1)  # now the trainee has read the new step
+            assert [d["choice"] for k, d in records(app.game.path) if k == "choice"] == ["skip"]
+            now[0] += play.KEY_GUARD - 0.05
+            await press(pilot, "enter")  # still too soon
+            assert len([k for k, _ in records(app.game.path) if k == "choice"]) == 1
+            now[0] += 0.06  # now the trainee has read the new step
             await press(pilot, "enter")
             assert len([k for k, _ in records(app.game.path) if k == "choice"]) == 2
 

@@ -155,9 +155,12 @@ def score_items(r: Result) -> list[dict]:
     elif packages == 1 and probes:
         add(_item("nego.mid_explore_options", 1, "你提了一套跨议题的组合方案，也" + probes[0] + "；多试几套，才知道哪种组合对方最能接受。",
                   "You put one package across issues on the table and " + probes[1] + "; trying a few more shows which mix they can best accept."))
-    elif packages == 1 or r.issues_added:
+    elif packages == 1:
         add(_item("nego.mid_explore_options", 0, "只提了一套跨议题的方案，没有再探询别的组合。",
                   "You proposed only one package across issues and explored no other mix."))
+    elif r.issues_added:
+        add(_item("nego.mid_explore_options", 0, "你把新议题拿上了桌，却没有提出跨议题的组合方案。",
+                  "You brought another issue to the table but never proposed a package across issues."))
     elif r.offers >= 2:
         add(_item("nego.mid_explore_options", -1, "每次只在一个条件上讨价还价，没有试过跨议题的组合方案。",
                   "You haggled over one term at a time and never tried a package across issues."))

@@ -29,6 +29,7 @@ from simulator.diagnostics import DiagnosticError
 from simulator.i18n import t
 from simulator.recorded import RecordedSession
 from simulator.schema import Lang
+from simulator.transcript import goods_unit
 from simulator.tui.game import DealerView, Game, PrincipleTag, catalogue, cover_band, render_diagnostics
 from simulator.tui.keys import localize_bindings
 from simulator.tui.messages import (
@@ -301,7 +302,8 @@ class DebriefScreen(Screen):
         self._put("#moment-no-market", "")
         q("#moment-market-title", Line).update(t("viewer_market_then", lang, week=moment.week))
         dashboard.display = True
-        dashboard.show([dealer_card(DealerView(d.id, d.name, d.values, d.sales), lang, self.band) for d in moment.dealers])
+        unit = goods_unit(self.view.loaded.scenario.market.unit, lang) if self.view and self.view.loaded else None  # 箱, 台, …
+        dashboard.show([dealer_card(DealerView(d.id, d.name, d.values, d.sales), lang, self.band, unit) for d in moment.dealers])
         notes = [t("viewer_notebook_then", lang)] + [f"• {n}" for n in moment.notebook] if moment.notebook else []
         self._put("#moment-notebook", "\n".join(notes))
 

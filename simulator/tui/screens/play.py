@@ -38,6 +38,7 @@ _frozen = False
 # A number key decides at once, so a trainee who then presses Enter out of habit (or a number twice)
 # would pick an option of the next step unread; picks this soon after a step appears are ignored.
 KEY_GUARD = 0.4  # seconds
+clock = time.monotonic  # (tests move time on by hand)
 GC_PAUSE_AFTER = 0.1  # seconds after a step is shown before the collector may run again (the frame is out by then)
 
 
@@ -72,9 +73,10 @@ class PlayScreen(Screen):
         self.coaching = game.mode == "coaching"
         self.resumed = resumed
         self.busy = False
+        self.negotiating = False  # a negotiation step is being played: the table replaces the choices
         self._gc_paused = False
         self.band = cover_band()
-        self._shown_at = 0.0  # when the current step appeared (time.monotonic)
+        self._shown_at = 0.0  # when the current step appeared (clock())
         localize_bindings(self, self.lang)
 
     # -------------------------------------------------------- layout
@@ -122,9 +124,12 @@ class PlayScreen(Screen):
             choices = self.query_one(ChoicesList)
             table = self.query_one(NegotiationTable)
             negotiating = view.table is not None
-            if negotiating != self.has_class("-negotiating"):
-                self.set_class(negotiating, "-negotiating")
-                self.remove_class("-show-story")
+            if negotiating != self.negotiating:
+                self.negotiating = negotiating
+                for widget in self.query("#story, #strip, #choices-title, #choices-box"):
+                    widget.set_class(negotiating, "-negotiating")
+                self.query_one(StoryLog).remove_class("-show-story")
+                table.display = negotiating  # in code, not by a class: see app.tcss
                 self.refresh_bindings()
             if view.table is not None:
                 await table.show(view.table, self.lang)
@@ -134,21 +139,26 @@ class PlayScreen(Screen):
             else:
                 table.view = None  # its keys make no moves once the negotiation is over
             if view.finished:
-                for widget in self.query("#choices-box, #choices-title, #finished-hint"):
-                    widget.add_class("-finished")
+                # shown and hidden directly: a class would restyle them against the whole stylesheet (~5 ms)
+                for selector in ("#choices-box", "#choices-title"):
+                    self.query_one(selector).display = False
+                self.query_one("#finished-hint").display = True
                 choices.set_items([])
-                self.set_focus(None)  # the choices are gone: Enter goes to the screen (results)
-                self.refresh_bindings()  # the footer now offers the results instead of the choices
+                self.call_after_refresh(self._offer_results)  # the ending first; the footer a frame later
             else:
                 choices.set_items([] if negotiating else view.items)  # the table's keys make the moves
                 choices.set_busy(False)
                 if not negotiating and (self.focused is None or isinstance(self.focused, IssueInput)):
                     choices.focus()
-        self._shown_at = time.monotonic()
+        self._shown_at = clock()
+
+    def _offer_results(self) -> None:
+        self.set_focus(None)  # the choices are gone: Enter goes to the screen (results)
+        self.refresh_bindings()  # the footer now offers the results instead of the choices
 
     def _too_soon(self) -> bool:
         guard = self.app.key_guard
-        return time.monotonic() - self._shown_at < (KEY_GUARD if guard is None else guard)
+        return clock() - self._shown_at < (KEY_GUARD if guard is None else guard)
 
     # -------------------------------------------------------- deciding
 
@@ -213,10 +223,6 @@ class PlayScreen(Screen):
 
     # -------------------------------------------------------- the negotiation table
 
-    @property
-    def negotiating(self) -> bool:
-        return self.has_class("-negotiating")
-
     def _table(self):
         return self.query_one(NegotiationTable).view
 
@@ -280,8 +286,10 @@ class PlayScreen(Screen):
 
     def action_toggle_story(self) -> None:
         if self.negotiating:
-            self.toggle_class("-show-story")
-            if not self.has_class("-show-story"):
+            story = self.query_one(StoryLog)
+            story.toggle_class("-show-story")
+            self.query_one(NegotiationTable).display = not story.has_class("-show-story")
+            if not story.has_class("-show-story"):
                 self.call_after_refresh(self.query_one(NegotiationTable).focus_builder)
 
     # -------------------------------------------------------- other keys

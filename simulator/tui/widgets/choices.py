@@ -16,10 +16,9 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from simulator.tui.messages import Choose
-from simulator.tui.widgets.prose import wrap_content
+from simulator.tui.widgets.prose import WrappedLines, wrap_content
 
 NUMBER_WIDTH = 4  # "1.  "
 
@@ -31,7 +30,7 @@ class Item:
     text: str
 
 
-class ChoicesList(Widget, can_focus=True):
+class ChoicesList(WrappedLines, can_focus=True):
     DEFAULT_CSS = """
     ChoicesList {
         height: auto;

@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.widget import Widget
 
-from simulator.tui.widgets.prose import join_items, wrap_content
+from simulator.tui.widgets.prose import WrappedLines, join_items, wrap_content
 
 TARGET = 1.5  # the course: stock ≈ 1.5 × one sales cycle
 BARS = "▁▂▃▄▅▆▇█"
@@ -93,7 +93,7 @@ def sparkline(values: Sequence[float], width: int) -> Content:
     return Content.styled("".join(cells), "$primary")
 
 
-class DealerCard(Widget):
+class DealerCard(WrappedLines):
     DEFAULT_CSS = """
     DealerCard {
         height: auto;
@@ -108,6 +108,8 @@ class DealerCard(Widget):
         self._drawn: tuple[int, Content, int] | None = None  # width, lines, height
 
     def update(self, data: DealerCardData) -> None:
+        if data == self.data:
+            return  # no market time passed: nothing to redraw
         old_height = self._height(self.size.width) if self._drawn else None
         self.data = data
         self._drawn = None

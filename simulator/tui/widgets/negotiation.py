@@ -8,6 +8,7 @@ Messages up: an input that changes posts `OfferEdited` (the screen previews the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -26,9 +27,12 @@ from simulator.tui.widgets.prose import Line, Prose
 from simulator.tui.wrap import break_offsets, cell_width, text_width
 
 GAP = 2  # cells between columns
-HEADER_LINES = 2  # an issue's name may wrap onto a second header line rather than be cut
-CELL_LINES = 2  # a long option ("a display fund for new outlets") may take two lines of its row
-CUT = 1000  # the cost of cutting a text with "…", against one more line: only when nothing else fits
+HEADER_LINES = 3  # an issue's name wraps onto a second header line (a third only if nothing else fits) rather than be cut
+CELL_LINES = 3  # a long option ("a display fund for new outlets") may take more lines of its row
+CUT = 1000  # the cost of cutting a text with "…": only when nothing else fits …
+HEADER_WEIGHT = 3  # … a cut in a name as much as cuts in three rows …
+LINE_COST = (10, 11)  # … against one more line of the header, of a row (the header's is one line for every row)
+ODD_BREAK = 12  # a Chinese name broken inside a two-character word (年度最 / 低采购) costs more than a line
 
 
 def fit(text: str, width: int) -> str:
@@ -47,46 +51,72 @@ def fit(text: str, width: int) -> str:
     return out + "…" + " " * (width - used - 1)
 
 
-def column_widths(natural: list[int], width: int, minimum: int = 3) -> list[int]:
-    """Shrink the widest columns until the row (with gaps) fits in `width` cells."""
-    widths = list(natural)
-    budget = width - GAP * (len(widths) - 1)
-    while sum(widths) > budget and max(widths) > minimum:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        widths[widest] -= 1
-    return widths
+def _latin_lines(text: str, width: int) -> tuple[list[str], bool]:
+    """Plain (ASCII) text in lines of `width` cells, broken at spaces and after hyphens
+    ("point-of- / sale"); and whether a word had to be split anyway (it alone is wider)."""
+    lines: list[str] = []
+    line, split = "", False
+    for word in text.split():
+        pieces = re.findall(r"[^-]*-|[^-]+", word)
+        for k, piece in enumerate(pieces):
+            joined = line + ("" if k or not line else " ") + piece
+            if text_width(joined) <= width or not line:
+                line = joined
+            else:
+                lines.append(line)
+                line = piece
+            while text_width(line) > width:  # one piece wider than the column: fold it
+                lines.append(line[:width])
+                line, split = line[width:], True
+    lines.append(line)
+    return lines, split
 
 
 @lru_cache(maxsize=4096)
 def _wrapped(text: str, width: int, most: int) -> tuple[tuple[str, ...], int]:
-    """`text` in lines of `width` cells at most, broken where a line may break (spaces, between CJK
-    characters), and what that cost: 0, or `CUT` for a word split in two or for lines beyond `most`
-    (the last line then ends in "…"), plus a tenth of `CUT` per cell hidden by the "…"."""
+    """`text` in lines of `width` cells at most, broken where a line may break (spaces, after a
+    hyphen, between CJK characters), and what that cost: 0, or `CUT` for a word split in two or for
+    lines beyond `most` (the last then ends in "…"), plus a tenth of `CUT` per cell hidden."""
     if width <= 0:
         return ("",), (CUT + CUT // 10 * text_width(text)) if text else 0
-    cuts = break_offsets(text, width)
-    split = any(text[k - 1] != " " and text[k] != " " and cell_width(text[k - 1]) < 2 and cell_width(text[k]) < 2 for k in cuts)
-    bounds = [0, *cuts, len(text)]
-    lines = [text[a:b].strip() for a, b in zip(bounds, bounds[1:])]
-    cost = CUT + CUT // 10 * 3 if split else 0  # a split word reads worse than a few cells cut
+    if text.isascii():
+        lines, split = _latin_lines(text, width)
+    else:
+        cuts = break_offsets(text, width)
+        split = any(text[k - 1] != " " and text[k] != " " and cell_width(text[k - 1]) < 2 and cell_width(text[k]) < 2 for k in cuts)
+        bounds = [0, *cuts, len(text)]
+        lines = [text[a:b].strip() for a, b in zip(bounds, bounds[1:])]
+    cost = CUT + CUT // 10 * 5 if split else 0  # a split word ("(pk / g)") reads worse than a few cells cut
+    wide = [line for line in lines if text_width(line) > width]  # one CJK character in a one-cell column
+    if wide:
+        lines = [fit(line, width).rstrip() for line in lines]
+        cost = CUT + CUT // 10 * sum(text_width(line) for line in wide)
     if len(lines) > most:
-        rest = text[bounds[most - 1]:].strip()
+        shown = lines[: most - 1]
+        rest = lines[most - 1]
+        for line in lines[most:]:
+            rest += ("" if rest.endswith("-") or not text.isascii() else " ") + line
         last = fit(rest, width).rstrip()
-        lines = lines[: most - 1] + [last]
+        lines = shown + [last]
         cost = CUT + CUT // 10 * (text_width(rest) - text_width(last) + 1)
     return tuple(lines), cost
 
 
+def _odd_break(lines: tuple[str, ...]) -> bool:
+    """A Chinese name broken after an odd number of characters: most words have two, so 年度最 /
+    低采购 splits one (年度最低 / 采购 does not)."""
+    return len(lines) > 1 and all(cell_width(ch) == 2 for line in lines for ch in line) and any(len(line) % 2 for line in lines[:-1])
+
+
 @dataclass(frozen=True)
 class HistoryLayout:
-    """How the offers so far are laid out in a given width: each column's width, the gap between
-    columns, and the lines of the header and of each row."""
+    """How the offers so far are laid out in a given width: each column's width (`GAP` cells
+    between columns), and the lines of the header and of each row."""
 
     widths: tuple[int, ...]
-    gap: int
     header: tuple[tuple[str, ...], ...]  # per column, its lines
     rows: tuple[tuple[tuple[str, ...], ...], ...]  # per row, per column, its lines
-    cuts: int  # roughly how many texts are cut (0: every text is whole)
+    cuts: int  # how many texts are cut or split (0: every text is whole)
 
     @property
     def header_height(self) -> int:
@@ -96,26 +126,51 @@ class HistoryLayout:
         return max((len(c) for c in self.rows[r]), default=1)
 
 
-def history_layout(columns: list[str], rows: list[list[str]], width: int) -> HistoryLayout:
+def history_layout(columns: list[str], rows: list[list[str]], width: int, header_lines: int = HEADER_LINES) -> HistoryLayout:
     """Column widths for the history in `width` cells: every text whole on one line if they fit;
-    else the names in the header wrap onto a second line, then long values onto a second line of
-    their row, then the gap narrows; a text is cut with "…" only when nothing else fits.
+    else the names in the header wrap onto more lines (at most `header_lines`), and long values onto
+    more lines of their row (at most `CELL_LINES`); a text is cut with "…" only when nothing else
+    fits, a value rather than a name.
 
-    Shrinks one column by one cell at a time, the one that costs the fewest extra lines (the widest
-    on a tie): a wrapped header costs one line for the whole table, a wrapped value one per row."""
+    Shrinks one column at a time, the one that costs the fewest extra lines (the widest on a tie): a
+    wrapped name costs one line for the whole table, a wrapped value one per row."""
     n, count = len(columns), len(rows)
     table = [[columns[c], *(r[c] for r in rows)] for c in range(n)]
     natural = [max(text_width(t) for t in col) for col in table]
 
+    def wrapped(c: int, w: int) -> list[tuple[tuple[str, ...], int]]:
+        # a cut in the header weighs as much as cuts in a few rows: it names the column of them all
+        head, cost = _wrapped(table[c][0], w, header_lines)
+        cost = cost * HEADER_WEIGHT + (ODD_BREAK if _odd_break(head) else 0)
+        return [(head, cost), *(_wrapped(t, w, CELL_LINES) for t in table[c][1:])]
+
     def column(c: int, w: int) -> tuple[list[tuple[str, ...]], list[int], int, int]:
         """Column c at most w wide: its texts' lines (header first), their heights, the cost of its
-        cuts, and the width they really take (the next step shrinks from there)."""
-        wrapped = [_wrapped(table[c][0], w, HEADER_LINES), *(_wrapped(t, w, CELL_LINES) for t in table[c][1:])]
-        used = max(text_width(line) for lines, _ in wrapped for line in lines)
-        return [lines for lines, _ in wrapped], [len(lines) for lines, _ in wrapped], sum(cost for _, cost in wrapped), max(used, 1)
+        cuts, and the width they really take (the next step shrinks from there). Texts that wrap are
+        balanced: the narrowest width with the same lines and cuts ("Worth / to us", not "Worth to / us")."""
+        texts = wrapped(c, w)
+        shape = ([len(lines) for lines, _ in texts], sum(cost for _, cost in texts))
+        lo, hi = 1, w
+        while lo < hi:  # narrower never takes fewer lines: search the narrowest with the same shape
+            mid = (lo + hi) // 2
+            trial = wrapped(c, mid)
+            if ([len(lines) for lines, _ in trial], sum(cost for _, cost in trial)) == shape:
+                hi = mid
+            else:
+                lo = mid + 1
+        texts = wrapped(c, lo)
+        if _odd_break(texts[0][0]):  # 年度最 / 低采购: a little wider or narrower, 年度最低 / 采购 or 年度 / 最低采购
+            for other in [*range(lo + 1, w + 1), *range(lo - 1, 0, -1)]:
+                trial = wrapped(c, other)
+                if [len(lines) for lines, _ in trial] == shape[0] and sum(cost for _, cost in trial) < shape[1]:
+                    texts, shape = trial, (shape[0], sum(cost for _, cost in trial))
+                    break
+        used = max(text_width(line) for lines, _ in texts for line in lines)
+        return [lines for lines, _ in texts], shape[0], shape[1], max(used, 1)
 
-    def fitted(gap: int) -> tuple[int, list[int], list]:
-        budget = width - gap * (n - 1)
+    def fitted() -> tuple[list[int], list]:
+        # (the gap never narrows: with names on two lines, "support for new Worth" would read as one)
+        budget = width - GAP * (n - 1)
         widths = list(natural)
         cols = [column(c, w) for c, w in enumerate(widths)]
         while sum(widths) > budget:
@@ -130,7 +185,7 @@ def history_layout(columns: list[str], rows: list[list[str]], width: int) -> His
                 if widths[c] <= 1:
                     continue
                 trial = column(c, widths[c] - 1)
-                height = sum(max(second if top_c == c else top, trial[1][r]) for r, (top, top_c, second) in enumerate(tops))
+                height = sum(LINE_COST[r > 0] * max(second if top_c == c else top, trial[1][r]) for r, (top, top_c, second) in enumerate(tops))
                 key = (cut_total - cols[c][2] + trial[2] + height, -widths[c], c)
                 if best is None or key < best[0]:
                     best = (key, c, trial)
@@ -141,7 +196,7 @@ def history_layout(columns: list[str], rows: list[list[str]], width: int) -> His
             cols[c] = trial
 
         def total(cols: list) -> int:
-            return sum(col[2] for col in cols) + sum(max(col[1][r] for col in cols) for r in range(count + 1))
+            return sum(col[2] for col in cols) + sum(LINE_COST[r > 0] * max(col[1][r] for col in cols) for r in range(count + 1))
 
         # a step can free more than needed (a name that wraps takes only its longer half): give the
         # room back to the columns it saves the most lines or cuts in
@@ -159,19 +214,34 @@ def history_layout(columns: list[str], rows: list[list[str]], width: int) -> His
                 break
             _, c, wider = min(gains, key=lambda g: g[:2])
             widths[c], cols[c] = wider[3], wider
-        return total(cols), widths, cols
+        return widths, cols
 
-    score, widths, cols = fitted(GAP)
-    gap = GAP
-    if score >= CUT and n > 1:  # something is cut: a narrower gap may save it
-        tight = fitted(1)
-        if tight[0] < score:
-            (score, widths, cols), gap = tight, 1
-    return HistoryLayout(tuple(widths), gap, tuple(col[0][0] for col in cols),
-                         tuple(tuple(col[0][r + 1] for col in cols) for r in range(count)), score // CUT)
+    widths, cols = fitted()
+    cuts = sum(cost > 0 for c in range(n) for _, cost in wrapped(c, widths[c]))
+    return HistoryLayout(tuple(widths), tuple(col[0][0] for col in cols),
+                         tuple(tuple(col[0][r + 1] for col in cols) for r in range(count)), cuts)
 
 
 # ---------------------------------------------------------------- one issue of the offer being built
+
+
+BUILDER_NOTE = 20  # cells kept after the value for their terms and a reading ("they 30 days  asked: low")
+BUILDER_MIN = 10  # an issue's name or value is never cut below this many cells
+
+
+def builder_widths(names: int, labels: int, width: int) -> tuple[int, int]:
+    """The (name, value) columns of the builder's inputs: whole when they fit beside the arrows and
+    a short note of their terms; else the longer of the two gives way a cell at a time (a name
+    "next year's target growth" keeps more than a quarter of the line)."""
+    room = width - (GAP + 2 + 2 + GAP) - BUILDER_NOTE  # "name  ◀ value ▶  they …"
+    name, value = names, labels
+    while name + value > room and max(name, value) > BUILDER_MIN:
+        if name >= value:
+            name -= 1
+        else:
+            value -= 1
+    return name, value
+
 
 
 class IssueInput(Widget, can_focus=True):
@@ -298,8 +368,7 @@ class OfferBuilder(Vertical):
     def _widths(self, issues: list[IssueEditor], width: int) -> tuple[int, int]:
         names = max((text_width(i.name) for i in issues), default=4)
         labels = max((text_width(label) for i in issues for label in i.labels), default=4)
-        width = max(width, 40)
-        return min(names, width // 4), min(labels, max(8, width // 4))
+        return builder_widths(names, labels, max(width, 40))
 
     async def show(self, issues: list[IssueEditor], key: tuple, off_note: str) -> None:
         """Show these issues; the values picked are kept unless `key` changed (a new bid, an issue added)."""
@@ -387,19 +456,29 @@ class OfferHistory(Widget):
         self.columns: list[str] = []
         self.rows: list[tuple[list[str], str]] = []
         self.empty = ""
-        self._layout: tuple[tuple, HistoryLayout] | None = None
+        self._layouts: dict[tuple, HistoryLayout] = {}
 
     def show(self, columns: list[str], rows: list[tuple[list[str], str]], empty: str) -> None:
         layout = len(rows) != len(self.rows) or columns != self.columns
         self.columns, self.rows, self.empty = columns, rows, empty
         self.refresh(layout=layout)
 
-    def layout_for(self, width: int) -> HistoryLayout:
-        """The columns laid out in `width` cells (kept until the offers or the width change)."""
-        key = (width, tuple(self.columns), tuple(tuple(cells) for cells, _ in self.rows))
-        if self._layout is None or self._layout[0] != key:
-            self._layout = (key, history_layout(self.columns, [cells for cells, _ in self.rows], width))
-        return self._layout[1]
+    def layout_for(self, width: int, header_lines: int = HEADER_LINES) -> HistoryLayout:
+        """The columns laid out in `width` cells (kept until the offers, the width or the room change)."""
+        key = (width, header_lines, tuple(self.columns), tuple(tuple(cells) for cells, _ in self.rows))
+        if key not in self._layouts:
+            if len(self._layouts) >= 4:  # the offers changed, or the screen was resized
+                self._layouts.clear()
+            self._layouts[key] = history_layout(self.columns, [cells for cells, _ in self.rows], width, header_lines)
+        return self._layouts[key]
+
+    def layout_in(self, width: int, height: int) -> HistoryLayout:
+        """The layout drawn in `width` × `height` cells: when the names' lines would leave no room
+        for the newest row, they get fewer lines (and the columns are laid out again)."""
+        lay = self.layout_for(width)
+        if lay.header_height > 1 and height < lay.header_height + 1:
+            lay = self.layout_for(width, max(1, height - 1))
+        return lay
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -414,26 +493,23 @@ class OfferHistory(Widget):
         """(text, tone) of each line drawn: the header, then the newest rows that fit (plain, for tests).
 
         The header sits on its last line (the names that wrap start a line above); when the space
-        is too short for a two-line header and the newest row, the header takes one line."""
+        is short, the names get fewer lines (laid out again), leaving at least one for the newest row."""
         if not self.columns:
             return []
         if not self.rows:
             return [(self.empty, "")]
-        lay = self.layout_for(width)
-        gap = " " * lay.gap
+        lay = self.layout_in(width, height)
+        gap = " " * GAP
 
         def line(cells: list[str]) -> str:
             return gap.join(fit(cell, w) for cell, w in zip(cells, lay.widths)).rstrip()
 
         header_h = lay.header_height
-        if header_h > 1 and height < header_h + lay.row_height(len(self.rows) - 1):
-            header = [(line([head[0] if len(head) == 1 else fit(" ".join(head), w) for head, w in zip(lay.header, lay.widths)]), "header")]
-        else:
-            header = []
-            for k in range(header_h):
-                # bottom-aligned: a one-line name sits on the last header line
-                cells = [head[k - (header_h - len(head))] if k >= header_h - len(head) else "" for head in lay.header]
-                header.append((line(cells), "header" if k == header_h - 1 else "header-above"))
+        header = []
+        for k in range(header_h):
+            # bottom-aligned: a one-line name sits on the last header line
+            cells = [head[k - (header_h - len(head))] if k >= header_h - len(head) else "" for head in lay.header]
+            header.append((line(cells), "header" if k == header_h - 1 else "header-above"))
         room = max(height - len(header), 1)
         body: list[tuple[str, str]] = []
         for r in range(len(self.rows) - 1, -1, -1):
@@ -443,7 +519,7 @@ class OfferHistory(Widget):
             if body and len(body) + h > room:
                 break
             body = block + body
-        return header + body[:room] if len(body) > room else header + body
+        return header + body[:room]
 
     def render(self) -> Content:
         out = []

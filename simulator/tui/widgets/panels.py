@@ -32,6 +32,7 @@ class TitledPanel(Vertical):
         super().__init__(id=id, classes=classes)
         self.panel_title = title
         self.empty = empty
+        self._shown: tuple[list[str], int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Line(self.panel_title, classes="panel-title")
@@ -42,6 +43,9 @@ class TitledPanel(Vertical):
         """Show `lines`; the last `newest` of them are emphasised; `scroll` shows the end."""
         if title is not None:
             self.query_one(".panel-title", Line).update(title)
+        if self._shown == (lines, newest) and not scroll:
+            return  # the same lines: nothing to redraw
+        self._shown = (list(lines), newest)
         body = self.query_one(".panel-body", Prose)
         body.set_class(not lines, "-empty")
         if not lines:

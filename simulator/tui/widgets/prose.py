@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Size
+from textual.strip import Strip
+from textual.style import Style
 from textual.widget import Widget
 
 from simulator.tui.wrap import break_offsets
@@ -21,31 +24,46 @@ from simulator.tui.wrap import break_offsets
 HANG = re.compile(r"^ *(?:[•·\-✓✗⚠✎!] +|\d{1,2}\. +|[+−±]\d+ +)?")
 
 
-def wrap_content(content: Content, width: int, keep: Sequence[tuple[int, int]] = ()) -> Content:
-    """`content` with line breaks inserted so that no line is wider than `width` cells; lines that
-    start with indentation or a list marker keep their continuation lines under the text; text in
-    the `keep` ranges (offsets in the first line) is not broken if it can be helped."""
+def wrap_lines(content: Content, width: int, keep: Sequence[tuple[int, int]] = ()) -> list[Content]:
+    """`content` as lines no wider than `width` cells; lines that start with indentation or a list
+    marker keep their continuation lines under the text; text in the `keep` ranges (offsets in the
+    first line) is not broken if it can be helped."""
     if width <= 0:
-        return content
+        return content.split("\n", allow_blank=True)
     lines: list[Content] = []
     for number, line in enumerate(content.split("\n", allow_blank=True)):
+        plain = line.plain
         if number == 0 and keep:
-            offsets = break_offsets(line.plain, width, keep)
-            lines.extend(piece.rstrip() for piece in (line.divide(offsets) if offsets else [line]))
+            lines.extend(_pieces(line, break_offsets(plain, width, keep)))
             continue
-        match = HANG.match(line.plain)
+        match = HANG.match(plain)
         hang = len(match.group(0)) if match else 0  # the pattern is narrow characters only
         if hang and hang <= width // 2:
             head, body = line[:hang], line[hang:]
-            offsets = break_offsets(body.plain, width - hang)
-            pieces = body.divide(offsets) if offsets else [body]
-            lines.append(head + pieces[0].rstrip())
-            lines.extend(Content(" " * hang) + piece.rstrip() for piece in pieces[1:])
+            pieces = _pieces(body, break_offsets(body.plain, width - hang))
+            lines.append(head + pieces[0])
+            lines.extend(Content(" " * hang) + piece for piece in pieces[1:])
         else:
-            offsets = break_offsets(line.plain, width)
-            pieces = line.divide(offsets) if offsets else [line]
-            lines.extend(piece.rstrip() for piece in pieces)
-    return Content("\n").join(lines)
+            lines.extend(_pieces(line, break_offsets(plain, width)))
+    return lines
+
+
+def _pieces(line: Content, offsets: list[int]) -> list[Content]:
+    """`line` cut at `offsets`, trailing spaces dropped (unstyled text is cut as plain strings: faster)."""
+    if not offsets:
+        return [line.rstrip()]
+    if not line.spans:
+        plain = line.plain
+        cuts = [0, *offsets, len(plain)]
+        return [Content(plain[a:b].rstrip()) for a, b in zip(cuts, cuts[1:])]
+    return [piece.rstrip() for piece in line.divide(offsets)]
+
+
+def wrap_content(content: Content, width: int, keep: Sequence[tuple[int, int]] = ()) -> Content:
+    """`wrap_lines` joined into one text."""
+    if width <= 0:
+        return content
+    return Content("\n").join(wrap_lines(content, width, keep))
 
 
 def join_items(items: Sequence[str | Content], separator: str = " · ") -> tuple[Content, list[tuple[int, int]]]:
@@ -64,7 +82,38 @@ def join_items(items: Sequence[str | Content], separator: str = " · ") -> tuple
     return Content("").join(parts), keep
 
 
-class Line(Widget):
+def content_strip(line: Content, width: int, base: Style, get_style) -> Strip:
+    """One line of text that already fits as a strip `width` cells wide. Textual's general text
+    renderer would wrap and align it again: for lines wrapped here that costs two thirds of a frame's
+    text drawing. (`get_style` resolves style names such as "$accent": the widget's `_get_style`.)"""
+    segments = [Segment(text, style.rich_style) for text, style in line.render(base, "", parse_style=get_style)]
+    return Strip(segments, line.cell_length).crop_extend(0, width, base.rich_style)
+
+
+class WrappedLines(Widget):
+    """A widget whose `render()` returns text already broken into lines that fit its width (and the
+    same object until it changes): its lines are drawn straight to strips, and kept until the text,
+    the width or the widget's style changes."""
+
+    _line_strips: tuple[Content, Style, int, list[Strip]] | None = None
+
+    def render_line(self, y: int) -> Strip:
+        if self.styles.text_align not in ("left", "start"):
+            return super().render_line(y)  # aligned text: Textual's renderer does the aligning
+        content = self.render()
+        if not isinstance(content, Content):
+            return super().render_line(y)
+        base = self.visual_style
+        width = self.size.width
+        cached = self._line_strips
+        if cached is None or cached[0] is not content or cached[1] is not base or cached[2] != width:
+            lines = content.split("\n", allow_blank=True)
+            cached = self._line_strips = (content, base, width, [content_strip(line, width, base, self._get_style) for line in lines])
+        strips = cached[3]
+        return strips[y] if y < len(strips) else Strip.blank(width, base.rich_style)
+
+
+class Line(WrappedLines):
     """One line of text that never changes size (a title bar): updating it repaints, never re-lays out."""
 
     DEFAULT_CSS = """
@@ -77,6 +126,7 @@ class Line(Widget):
     def __init__(self, text: str = "", *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._text = text
+        self._drawn: tuple[int, Content] | None = None
 
     @property
     def text(self) -> str:
@@ -85,13 +135,17 @@ class Line(Widget):
     def update(self, text: str) -> None:
         if text != self._text:
             self._text = text
+            self._drawn = None
             self.refresh()
 
     def render(self) -> Content:
-        return Content(self._text).truncate(self.size.width, ellipsis=True)
+        width = self.size.width
+        if self._drawn is None or self._drawn[0] != width:
+            self._drawn = (width, Content(self._text).truncate(width, ellipsis=True))
+        return self._drawn[1]
 
 
-class Prose(Widget):
+class Prose(WrappedLines):
     """Static text with CJK-aware wrapping. `update()` replaces the text."""
 
     DEFAULT_CSS = """

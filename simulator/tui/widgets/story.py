@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from simulator.tui.widgets.prose import wrap_content
+from simulator.tui.widgets.prose import content_strip, wrap_lines
 
 
 @dataclass(frozen=True)
@@ -49,13 +48,13 @@ MARGIN = 1  # a column of space on each side
 BAR = "▌ "  # the coaching block's left edge
 
 
-def _part(part: Part) -> Content:
+def _part_lines(part: Part, width: int) -> list[Content]:
+    """A part wrapped at `width`, then styled for its role (wrapping plain text is faster)."""
     text = part.text if isinstance(part.text, Content) else Content(part.text)
-    style = ROLE_STYLES.get(part.role)
-    if style:
-        text = text.stylize_before(style)
     indent = ROLE_INDENT.get(part.role, 0)
-    return Content(" " * indent) + text if indent else text
+    lines = wrap_lines(Content(" " * indent) + text if indent else text, width)
+    style = ROLE_STYLES.get(part.role)
+    return [line.stylize_before(style) for line in lines] if style else lines
 
 
 class StoryLog(ScrollView, can_focus=True):
@@ -134,9 +133,8 @@ class StoryLog(ScrollView, can_focus=True):
             block = self.blocks[index]
             self._starts.append(len(self._lines))
             inner = width - len(BAR) if block.kind == "coaching" else width
-            body = wrap_content(Content("\n").join(_part(p) for p in block.parts), max(inner, 1))
-            for line in body.split("\n", allow_blank=True):
-                self._lines.append((line, index))
+            for part in block.parts:
+                self._lines.extend((line, index) for line in _part_lines(part, max(inner, 1)))
             self._lines.append((Content(""), -1))
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
 
@@ -173,8 +171,6 @@ class StoryLog(ScrollView, can_focus=True):
         return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
 
     def _render(self, index: int, width: int) -> Strip:
-        """One line as a strip, straight from its styled text: the lines are wrapped already, so the
-        general text renderer (which wraps and aligns again) is not needed — a third of the cost."""
         if index >= len(self._lines):
             return Strip.blank(width, self.rich_style)
         line, block_index = self._lines[index]
@@ -190,9 +186,7 @@ class StoryLog(ScrollView, can_focus=True):
             line = line.pad_right(max(width - line.cell_length, 0)).stylize_before(self.get_visual_style(f"story--{block.tone}"))
         if block_index < self.past:
             line = line.stylize_before(self.get_visual_style("story--past"))
-        base = self.visual_style
-        segments = [Segment(text, style.rich_style) for text, style in line.render(base, "", parse_style=self._get_style)]
-        return Strip(segments, line.cell_length).crop_extend(0, width, base.rich_style)
+        return content_strip(line, width, self.visual_style, self._get_style)
 
     def lines(self) -> list[str]:
         """The wrapped lines as plain text (what the trainee reads, for tests and tools)."""
