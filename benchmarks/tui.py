@@ -5,8 +5,11 @@
    (interleaved runs, medians). Also: until the home screen is filled in, and for
    `python -m simulator.tui` (what `dealersim serve` starts per visitor). Target ≤ 1.3×.
 2. Keypress → next step: `dealersim play` in a pseudo-terminal, from writing the number key to
-   the terminal until the next step has been written to it (the decision recorded with fsync,
-   story, dashboard and choices redrawn). Logs on the project's disk and in memory. Target p95 ≤ 50 ms.
+   the terminal until the next step has been written to it (the decision recorded with fsync, the
+   story, top bar, market panels and choices redrawn); and, for information, until the screen
+   stops changing (frames after it: the story's scroll settling once the new layout is known, the
+   scrollbars). Logs on the project's disk and in memory; a negotiation scenario as well.
+   Target p95 ≤ 50 ms.
 3. Peak RSS of `dealersim play` (real process in a pseudo-terminal) playing a scenario to the end.
    Target ≤ 150 MB.
 """
@@ -110,6 +113,19 @@ class Pty:
     def send(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
 
+    def quiet_after(self, quiet: float) -> float:
+        """Read until nothing has come for `quiet` seconds; returns when the last byte came."""
+        last = time.perf_counter()
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], quiet)
+            if not ready:
+                return last
+            try:
+                self.raw += os.read(self.fd, 65536)
+            except OSError:
+                return last
+            last = time.perf_counter()
+
     def close(self) -> tuple[int, int]:
         """Stop the process; returns (exit status, peak RSS in KiB). (Never poll() the Popen: that
         would reap the child before wait4 can read its resource usage.)"""
@@ -195,6 +211,7 @@ def bare_latency(tmp: Path, presses: int = 40) -> None:
     print(f"   bare Textual app (one label)      p50 {statistics.median(samples) * 1000:5.1f} ms  p95 {samples[int(0.95 * (len(samples) - 1))] * 1000:5.1f} ms")
 
 
+QUIET = 0.05  # seconds without output: the update is over (a frame takes a few ms to write)
 NEGOTIATION_KEYS = "lo"  # at a negotiation: listen first, then offers (the builder's values) until it ends
 
 
@@ -220,6 +237,7 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6, scenario_id: 
     scenario = str(shipped if shipped.exists() else ROOT / "tests" / "data" / "mini.toml")
     sessions.mkdir(parents=True, exist_ok=True)
     samples: list[float] = []
+    settled: list[float] = []  # until the last byte of the update (later frames: the story's scroll settling, scrollbars)
     try:
         for game in range(games):
             log = sessions / f"latency-{game}.jsonl"
@@ -249,19 +267,21 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6, scenario_id: 
                     if ready:
                         term.raw += os.read(term.fd, 65536)
                 samples.append(time.perf_counter() - start)
+                settled.append(term.quiet_after(QUIET) - start)
                 turn += 1
             term.close()
     finally:
         shutil.rmtree(sessions, ignore_errors=True)
 
-    def pct(q: float) -> float:
-        values = sorted(samples)
+    def pct(q: float, values: list[float] = samples) -> float:
+        values = sorted(values)
         return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] * 1000
 
     verdict = "PASS" if pct(0.95) <= 50 else "FAIL"
     where = f"{where} {scenario_id.split('/')[-1]}" if "negotiation" in scenario_id else where
     print(f"   log {where:28} p50 {pct(0.5):5.1f} ms  p95 {pct(0.95):5.1f} ms  max {pct(1):5.1f} ms  ({len(samples)} decisions) [{verdict}]")
-    return {"name": f"keypress → next step p95, log {where.rstrip(':')}", "value": round(pct(0.95), 1), "unit": "ms", "target": "≤ 50 ms", "ok": pct(0.95) <= 50}
+    print(f"   {'':32} until the screen stops changing: p50 {pct(0.5, settled):5.1f} ms  p95 {pct(0.95, settled):5.1f} ms")
+    return {"name": f"keypress → next step p95, log {where.rstrip(':')} (screen settled: p95 {pct(0.95, settled):.0f} ms)", "value": round(pct(0.95), 1), "unit": "ms", "target": "≤ 50 ms", "ok": pct(0.95) <= 50}
 
 
 def peak_rss(tmp: Path) -> dict:

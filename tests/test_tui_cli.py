@@ -28,6 +28,9 @@ termios = pytest.importorskip("termios")
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
 
 
+RUNNING: list[Terminal] = []  # stopped after each test, passed or failed (a pty without a hangup never ends them)
+
+
 class Terminal:
     """`dealersim` running in a pseudo-terminal of a given size."""
 
@@ -46,6 +49,7 @@ class Terminal:
         os.close(slave)
         self.fd = master
         self.raw = b""
+        RUNNING.append(self)
 
     def text(self) -> str:
         return ANSI.sub(b"", self.raw).decode("utf-8", "replace")
@@ -80,6 +84,16 @@ class Terminal:
             self.read(0.05)
         os.close(self.fd)
         return self.text()
+
+
+@pytest.fixture(autouse=True)
+def _stop_terminals():
+    yield
+    while RUNNING:
+        term = RUNNING.pop()
+        if term.proc.poll() is None:
+            term.proc.kill()
+            term.proc.wait()
 
 
 @pytest.fixture

@@ -97,6 +97,7 @@ def break_offsets(line: str, width: int, keep: Sequence[tuple[int, int]] = ()) -
     `keep` ranges is not broken unless a range alone is wider than a line."""
     if width <= 0:
         return []
+    measure = len if _narrow(line) else text_width  # one check per line, not per piece
     offsets: list[int] = []
     used = 0  # cells on the current display line
     pending = 0  # cells of spaces since the last piece
@@ -116,9 +117,9 @@ def break_offsets(line: str, width: int, keep: Sequence[tuple[int, int]] = ()) -
         segments = _keep_together(segments, keep)
     for start, end, space in segments:
         if space:
-            pending += text_width(line[start:end])
+            pending += measure(line[start:end])
             continue
-        w = text_width(line[start:end])
+        w = measure(line[start:end])
         if not started:
             lead = pending if not offsets else 0  # indentation counts on the first line only
             if lead + w <= width:

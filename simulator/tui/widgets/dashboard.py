@@ -105,18 +105,25 @@ class DealerCard(WrappedLines):
         super().__init__(id=f"dealer-{data.id}")
         self.data = data
         self.labels = labels  # ("Cover", "Sales") in the trainee's language
-        self._drawn: tuple[int, Content, int] | None = None  # width, lines, height
+        self._drawn: dict[int, tuple[Content, int]] = {}  # width → (lines, height); layout asks at more than one width
 
     def update(self, data: DealerCardData) -> None:
         if data == self.data:
             return  # no market time passed: nothing to redraw
         old_height = self._height(self.size.width) if self._drawn else None
         self.data = data
-        self._drawn = None
+        self._drawn = {}
         self.refresh(layout=old_height is None or old_height != self._height(self.size.width))
 
     def _lines(self, width: int) -> Content:
-        if self._drawn is None or self._drawn[0] != width:
+        return self._draw(width)[0]
+
+    def _height(self, width: int) -> int:
+        return self._draw(width)[1] if width else 0
+
+    def _draw(self, width: int) -> tuple[Content, int]:
+        drawn = self._drawn.get(width)
+        if drawn is None:
             d = self.data
             inner = max(width - LABEL_WIDTH - VALUE_WIDTH, 4)
 
@@ -135,15 +142,9 @@ class DealerCard(WrappedLines):
                     lines.append(wrapped.stylize_before(style) if style else wrapped)
             if d.warnings:
                 lines.append(wrap_content(Content("\n".join(d.warnings)), width).stylize_before("$text-warning"))
-            drawn = Content("\n").join(lines)
-            self._drawn = (width, drawn, len(drawn.split("\n", allow_blank=True)))
-        return self._drawn[1]
-
-    def _height(self, width: int) -> int:
-        if not width:
-            return 0
-        self._lines(width)
-        return self._drawn[2]
+            text = Content("\n").join(lines)
+            drawn = self._drawn[width] = (text, len(text.split("\n", allow_blank=True)))
+        return drawn
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width

@@ -95,7 +95,7 @@ class WrappedLines(Widget):
     same object until it changes): its lines are drawn straight to strips, and kept until the text,
     the width or the widget's style changes."""
 
-    _line_strips: tuple[Content, Style, int, list[Strip]] | None = None
+    _line_strips: tuple[Content, Style, int, list[Content], dict[int, Strip]] | None = None
 
     def render_line(self, y: int) -> Strip:
         if self.styles.text_align not in ("left", "start"):
@@ -107,10 +107,14 @@ class WrappedLines(Widget):
         width = self.size.width
         cached = self._line_strips
         if cached is None or cached[0] is not content or cached[1] is not base or cached[2] != width:
-            lines = content.split("\n", allow_blank=True)
-            cached = self._line_strips = (content, base, width, [content_strip(line, width, base, self._get_style) for line in lines])
-        strips = cached[3]
-        return strips[y] if y < len(strips) else Strip.blank(width, base.rich_style)
+            cached = self._line_strips = (content, base, width, content.split("\n", allow_blank=True), {})
+        lines, strips = cached[3], cached[4]
+        if y >= len(lines):
+            return Strip.blank(width, base.rich_style)
+        strip = strips.get(y)
+        if strip is None:  # only the lines asked for: in a scrolling panel most are out of sight
+            strip = strips[y] = content_strip(lines[y], width, base, self._get_style)
+        return strip
 
 
 class Line(WrappedLines):
@@ -169,7 +173,7 @@ class Prose(WrappedLines):
         self._markup = markup
         self._content = self._to_content(text)
         self._keep: list[tuple[int, int]] = []
-        self._wrapped: tuple[int, Content, int] | None = None  # width, lines, height
+        self._wrapped: dict[int, tuple[Content, int]] = {}  # width → (lines, height)
         if items is not None:
             self._content, self._keep = join_items(items)
 
@@ -195,19 +199,24 @@ class Prose(WrappedLines):
         width = self.size.width
         old_height = self._height(width) if width else -1
         self._content, self._keep = content, keep
-        self._wrapped = None
+        self._wrapped = {}
         # a new layout only when the height changes; otherwise a repaint of this widget is enough
         self.refresh(layout=not width or self._height(width) != old_height)
 
     def _height(self, width: int) -> int:
-        self._lines(width)
-        return self._wrapped[2]
+        return self._wrap(width)[1]
 
     def _lines(self, width: int) -> Content:
-        if self._wrapped is None or self._wrapped[0] != width:
-            wrapped = wrap_content(self._content, width, self._keep)
-            self._wrapped = (width, wrapped, len(wrapped.split("\n", allow_blank=True)))
-        return self._wrapped[1]
+        return self._wrap(width)[0]
+
+    def _wrap(self, width: int) -> tuple[Content, int]:
+        """The text wrapped at `width`, and its height (kept per width: layout asks at more than one,
+        with and without a scrollbar)."""
+        wrapped = self._wrapped.get(width)
+        if wrapped is None:
+            text = wrap_content(self._content, width, self._keep)
+            wrapped = self._wrapped[width] = (text, len(text.split("\n", allow_blank=True)))
+        return wrapped
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         longest = max((line.cell_length for line in self._content.split("\n", allow_blank=True)), default=0)
