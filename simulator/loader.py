@@ -384,7 +384,7 @@ def _holds_tables(annotation: Any) -> bool:
 
 
 def _is_text_field(loc: Loc, ctx: _Ctx) -> bool:
-    return bool(loc) and loc[-1] in ("text", "title", "summary", "briefing", "name", "feedback", "reply", "note")
+    return bool(loc) and loc[-1] in ("text", "title", "summary", "briefing", "name", "feedback", "reply", "note", "unit")
 
 
 # ---------------------------------------------------------------- cross-references

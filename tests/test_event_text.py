@@ -102,6 +102,7 @@ def test_check_accepts_a_unit_warns_about_one_language_and_rejects_a_number(tmp_
     assert warned.returncode == 0 and "DS0108" in warned.stdout and "market.unit" in warned.stdout, warned.stdout
     bad = run_cli("check", str(number))
     assert bad.returncode == 1 and "DS0103" in bad.stdout and "unit" in bad.stdout, bad.stdout
+    assert 'en = "English"' in bad.stdout  # the hint shows the two-language form, not just "text in quotes"
 
 
 # ---------------------------------------------------------------- dealer names in brackets
