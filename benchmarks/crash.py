@@ -36,10 +36,7 @@ import argparse
 import json
 import os
 import random
-import re
-import select
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -51,24 +48,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._terminal import Pty, environment  # noqa: E402
 from simulator.record import read_log  # noqa: E402
 from simulator.tui.screens.play import KEY_GUARD  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "stock_push" / "quarter_end.toml"
 COURSE_PATH = ["look_first", "walk_warehouse", "promo_sized", "sell_through_rebate", "promo_joint", "report_keep", "joint_review", "joint_plan"]
 SEED = "5"
-ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 KILL_WINDOW = 0.06  # seconds after the last key within which the kill lands
-
-
-def environment(tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "DEALERSIM_SETTINGS": str(tmp / "settings.toml"),
-        "DEALERSIM_SESSIONS": str(tmp / "sessions"),
-        "DEALERSIM_LANG": "en",
-    }
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -105,49 +92,6 @@ def option_numbers(scenario: Path, path: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- the two ways to play
-
-
-class Pty:
-    """A process in a pseudo-terminal (120×40), whose screen text we can wait for."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]):
-        import fcntl
-        import pty
-        import termios
-
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=ROOT, env=env, close_fds=True)
-        os.close(slave)
-        self.fd = master
-        self.raw = b""
-
-    def pump(self, seconds: float) -> None:
-        ready, _, _ = select.select([self.fd], [], [], seconds)
-        if ready:
-            try:
-                self.raw += os.read(self.fd, 65536)
-            except OSError:
-                pass
-
-    def text_since(self, mark: int) -> str:
-        return ANSI.sub(b"", self.raw[mark:]).decode("utf-8", "replace")
-
-    def wait_for(self, needle: str, mark: int = 0, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text_since(mark):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError(f"{needle!r} never appeared:\n{self.text_since(0)[-1500:]}")
-            self.pump(0.01)
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def close(self) -> None:
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
 
 
 def wait_until(predicate, timeout: float = 60) -> None:

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import select
 import shutil
 import statistics
-import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,13 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import fcntl  # noqa: E402  (POSIX only, like the pseudo-terminal)
-import pty  # noqa: E402
-import termios  # noqa: E402
-
+from benchmarks._terminal import Pty, environment  # noqa: E402
 from simulator.tui.screens.play import KEY_GUARD  # noqa: E402
 
-ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 SIZE = (120, 40)
 
@@ -73,92 +65,6 @@ Bare().run()
 """
 
 
-class Pty:
-    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path):
-        master, slave = pty.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
-        self.start = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env, close_fds=True)
-        os.close(slave)
-        self.fd = master
-        self.raw = b""
-
-    def text(self) -> str:
-        return ANSI.sub(b"", self.raw).decode("utf-8", "replace")
-
-    def wait_for(self, needle: str, timeout: float = 60) -> float:
-        """Seconds from the start until `needle` is on the terminal (an empty needle: just read
-        the terminal for `timeout` seconds)."""
-        deadline = time.monotonic() + timeout
-        if not needle:
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([self.fd], [], [], 0.01)
-                if ready:
-                    try:
-                        self.raw += os.read(self.fd, 65536)
-                    except OSError:
-                        break
-            return time.perf_counter() - self.start
-        while needle not in self.text():
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{needle!r} never appeared:\n{self.text()[-2000:]}")
-            ready, _, _ = select.select([self.fd], [], [], 0.01)
-            if ready:
-                try:
-                    self.raw += os.read(self.fd, 65536)
-                except OSError:
-                    break
-        return time.perf_counter() - self.start
-
-    def send(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
-
-    def quiet_after(self, quiet: float) -> float:
-        """Read until nothing has come for `quiet` seconds; returns when the last byte came."""
-        last = time.perf_counter()
-        while True:
-            ready, _, _ = select.select([self.fd], [], [], quiet)
-            if not ready:
-                return last
-            try:
-                self.raw += os.read(self.fd, 65536)
-            except OSError:
-                return last
-            last = time.perf_counter()
-
-    def close(self) -> tuple[int, int]:
-        """Stop the process; returns (exit status, peak RSS in KiB). (Never poll() the Popen: that
-        would reap the child before wait4 can read its resource usage.)"""
-        self.send("\x11")  # ctrl+q
-        deadline = time.monotonic() + 20
-        while True:
-            pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                self.proc.kill()
-                deadline = float("inf")
-            ready, _, _ = select.select([self.fd], [], [], 0.05)
-            if ready:
-                try:
-                    self.raw += os.read(self.fd, 65536)
-                except OSError:
-                    pass
-        self.proc.returncode = status
-        os.close(self.fd)
-        return status, usage.ru_maxrss
-
-
-def environment(tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "TERM": "xterm-256color",
-        "DEALERSIM_SETTINGS": str(tmp / "settings.toml"),
-        "DEALERSIM_SESSIONS": str(tmp / "sessions"),
-        "DEALERSIM_LANG": "en",
-    }
-
-
 def first_screen(tmp: Path) -> list[dict]:
     env = environment(tmp)
     py = sys.executable
@@ -172,7 +78,7 @@ def first_screen(tmp: Path) -> list[dict]:
         for name, (argv, markers) in cases.items():
             term = Pty(argv, env, ROOT)
             times[name].append([term.wait_for(m) for m in markers])
-            term.close()
+            term.finish()
     bare = statistics.median(t[0] for t in times["bare Textual app"])
     print(f"1. time to first screen (median of {RUNS} runs in a {SIZE[0]}×{SIZE[1]} pseudo-terminal; target ≤ 1.3× bare)")
     print(f"   bare Textual app          first frame {bare * 1000:6.0f} ms")
@@ -201,12 +107,10 @@ def bare_latency(tmp: Path, presses: int = 40) -> None:
         mark = len(term.raw)
         start = time.perf_counter()
         term.send("1")
-        while f"{turn + 1} decision(s)" not in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace"):
-            ready, _, _ = select.select([term.fd], [], [], 0.002)
-            if ready:
-                term.raw += os.read(term.fd, 65536)
+        while f"{turn + 1} decision(s)" not in term.text(mark):
+            term.pump(0.002)
         samples.append(time.perf_counter() - start)
-    term.close()
+    term.finish()
     samples.sort()
     print(f"   bare Textual app (one label)      p50 {statistics.median(samples) * 1000:5.1f} ms  p95 {samples[int(0.95 * (len(samples) - 1))] * 1000:5.1f} ms")
 
@@ -260,16 +164,14 @@ def latency(tmp: Path, sessions: Path, where: str, games: int = 6, scenario_id: 
                 term.send(key)
                 needles = (f"{turn + 1} decision(s)", "Press Enter for the results")  # the next step, or the end
                 deadline = time.monotonic() + 30
-                while not any(n in ANSI.sub(b"", term.raw[mark:]).decode("utf-8", "replace") for n in needles):
+                while not any(n in term.text(mark) for n in needles):
                     if time.monotonic() > deadline:
                         raise RuntimeError("the next step never appeared:\n" + term.text()[-2000:])
-                    ready, _, _ = select.select([term.fd], [], [], 0.002)
-                    if ready:
-                        term.raw += os.read(term.fd, 65536)
+                    term.pump(0.002)
                 samples.append(time.perf_counter() - start)
                 settled.append(term.quiet_after(QUIET) - start)
                 turn += 1
-            term.close()
+            term.finish()
     finally:
         shutil.rmtree(sessions, ignore_errors=True)
 
@@ -315,7 +217,7 @@ def peak_rss(tmp: Path) -> dict:
     term.send("\r")
     term.wait_for("Your decisions")
     term.send("q")
-    status, rss_kib = term.close()
+    status, rss_kib = term.finish()
     mb = rss_kib / 1024
     verdict = "PASS" if mb <= 150 else "FAIL"
     print(f"3. peak RSS of `dealersim play` through {decisions} decisions to the end screen (target ≤ 150 MB)")

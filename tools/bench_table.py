@@ -116,7 +116,7 @@ def main() -> int:
                 if line.startswith("BENCH "):
                     rows += figures_in(line, path.stem)
     else:
-        scripts = sorted((ROOT / "benchmarks").glob("*.py"))
+        scripts = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))  # _x.py: shared code
         if args.only:
             scripts = [s for s in scripts if s.stem in args.only]
         for script in scripts:
