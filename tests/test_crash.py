@@ -30,6 +30,7 @@ from simulator.record import digest, read_log
 from simulator.recorded import RecordedSession, verify_log
 
 from .conftest import MINI, ROOT, run_cli
+from .test_tui_app import settle
 
 PATH = ["check", "push"]  # mini.toml's two decisions
 
@@ -328,26 +329,27 @@ def test_headless_play_into_an_impossible_folder_warns_and_finishes(tmp_path):
 # ---------------------------------------------------------------- the full-screen game
 
 
-@needs_proc
-def test_the_game_shows_the_error_and_lets_the_trainee_continue(tmp_path, monkeypatch, fallback):
-    from simulator.tui.app import DealersimApp
-    from simulator.tui.screens.play import PlayScreen
-
+def game_folder(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of mini.toml to play, settings kept in `tmp_path` and run from there; the scenarios folder."""
     scenarios = tmp_path / "scenarios"
     scenarios.mkdir()
     shutil.copy(MINI, scenarios / "mini.toml")
     monkeypatch.setenv("DEALERSIM_SETTINGS", str(tmp_path / "settings.toml"))
     monkeypatch.chdir(tmp_path)
+    return scenarios
+
+
+@needs_proc
+def test_the_game_shows_the_error_and_lets_the_trainee_continue(tmp_path, monkeypatch, fallback):
+    from simulator.tui.app import DealersimApp
+    from simulator.tui.screens.play import PlayScreen
+
+    scenarios = game_folder(tmp_path, monkeypatch)
     sessions = tmp_path / "sessions"
     disk = Disk(monkeypatch, tmp_path)  # at first neither folder takes the log
 
     def notes(app) -> list:
         return list(app._notifications)
-
-    async def settle(pilot):
-        for _ in range(3):
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
 
     async def scenario():
         app = DealersimApp(scenario_dirs=(str(scenarios),), shipped=False, sessions=sessions, lang="en", seed=4, key_guard=0.0)
@@ -379,11 +381,7 @@ def test_the_game_shows_the_error_and_lets_the_trainee_continue(tmp_path, monkey
 def test_quitting_while_records_wait_says_what_was_not_saved(tmp_path, monkeypatch, fallback):
     from simulator.tui.app import DealersimApp, outcome_message
 
-    scenarios = tmp_path / "scenarios"
-    scenarios.mkdir()
-    shutil.copy(MINI, scenarios / "mini.toml")
-    monkeypatch.setenv("DEALERSIM_SETTINGS", str(tmp_path / "settings.toml"))
-    monkeypatch.chdir(tmp_path)
+    scenarios = game_folder(tmp_path, monkeypatch)
     Disk(monkeypatch, tmp_path)
 
     async def scenario():
