@@ -65,6 +65,10 @@ class ChoicesList(WrappedLines, can_focus=True):
         self._stale = False  # the highlight moved without a repaint (choose_number(quiet=True))
         self._layout: tuple[int, list[Content], list[tuple[int, int]]] | None = None  # width, wrapped options, line ranges
         self._rendered: tuple[tuple[int, int, int], Content] | None = None
+        # The list keeps the tallest height it has had at a width (the rest of the box stays blank):
+        # a step with fewer lines of options would otherwise lay the whole screen out again and the
+        # story above would jump.
+        self._tallest: dict[int, int] = {}
 
     # -------------------------------------------------------- attributes down
 
@@ -110,7 +114,10 @@ class ChoicesList(WrappedLines, can_focus=True):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         _, ranges = self._wrapped(width)
-        return ranges[-1][1] if ranges else 0
+        if not ranges:
+            return 0  # no options: the box is hidden (a negotiation, the end)
+        height = self._tallest[width] = max(ranges[-1][1], self._tallest.get(width, 0))
+        return height
 
     def render(self) -> Content:
         width = self.size.width

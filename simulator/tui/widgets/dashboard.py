@@ -62,17 +62,21 @@ def cover_bar(cover: float | None, band: tuple[float, float], width: int) -> Con
     else:
         tone = "$success"
     target_cell = min(int(TARGET / scale * width), width - 1)
-    parts: list[tuple[str, str]] = []
+    parts: list[tuple[str, str]] = []  # runs of cells of one style (one span each, not one per cell)
     for i in range(width):
         mid = (i + 0.5) * scale / width
         if i == target_cell:
-            parts.append(("┃", "bold $foreground"))
+            cell = ("┃", "bold $foreground")
         elif cover is not None and mid <= cover:
-            parts.append(("█", tone))
+            cell = ("█", tone)
         elif lo <= mid <= hi:
-            parts.append(("░", "$success 70%"))
+            cell = ("░", "$success 70%")
         else:
-            parts.append(("─", "$text-muted"))
+            cell = ("─", "$text-muted")
+        if parts and parts[-1][1] == cell[1]:
+            parts[-1] = (parts[-1][0] + cell[0], cell[1])
+        else:
+            parts.append(cell)
     return Content.assemble(*parts)
 
 
@@ -106,20 +110,27 @@ class DealerCard(WrappedLines):
         self.data = data
         self.labels = labels  # ("Cover", "Sales") in the trainee's language
         self._drawn: dict[int, tuple[Content, int]] = {}  # width → (lines, height); layout asks at more than one width
+        # A card keeps the tallest height it has had at a width: a line of warnings that comes and
+        # goes would otherwise lay the whole screen out again at each step and make the panels jump.
+        self._tallest: dict[int, int] = {}
 
     def update(self, data: DealerCardData) -> None:
         if data == self.data:
             return  # no market time passed: nothing to redraw
-        old_height = self._height(self.size.width) if self._drawn else None
+        width = self.size.width
+        old_height = self._height(width) if self._drawn else None
         self.data = data
         self._drawn = {}
-        self.refresh(layout=old_height is None or old_height != self._height(self.size.width))
+        self.refresh(layout=old_height is None or old_height != self._height(width))
 
     def _lines(self, width: int) -> Content:
         return self._draw(width)[0]
 
     def _height(self, width: int) -> int:
-        return self._draw(width)[1] if width else 0
+        if not width:
+            return 0
+        height = self._tallest[width] = max(self._draw(width)[1], self._tallest.get(width, 0))
+        return height
 
     def _draw(self, width: int) -> tuple[Content, int]:
         drawn = self._drawn.get(width)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 
-from simulator.tui.widgets.prose import Line, Prose
+from simulator.tui.widgets.prose import Line
+from simulator.tui.widgets.scrolling import ScrollingText
 
 
 class TitledPanel(Vertical):
-    """A title line over a scrolling block of prose (the title stays when the text scrolls)."""
+    """A title line over a scrolling block of text (the title stays when the text scrolls). New
+    text never lays the screen out again: the panel's size does not depend on it."""
 
     DEFAULT_CSS = """
     TitledPanel {
@@ -20,7 +22,7 @@ class TitledPanel(Vertical):
         text-style: bold;
         color: $accent;
     }
-    TitledPanel > VerticalScroll {
+    TitledPanel > ScrollingText {
         height: 1fr;
     }
     TitledPanel .panel-body.-empty {
@@ -36,8 +38,7 @@ class TitledPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Line(self.panel_title, classes="panel-title")
-        with VerticalScroll():
-            yield Prose(self.empty, classes="panel-body -empty")
+        yield ScrollingText(self.empty, classes="panel-body -empty")
 
     def show(self, lines: list[str], title: str | None = None, *, newest: int = 0, scroll: bool = False) -> None:
         """Show `lines`; the last `newest` of them are emphasised; `scroll` shows the end."""
@@ -46,20 +47,14 @@ class TitledPanel(Vertical):
         if self._shown == (lines, newest) and not scroll:
             return  # the same lines: nothing to redraw
         self._shown = (list(lines), newest)
-        body = self.query_one(".panel-body", Prose)
+        body = self.query_one(".panel-body", ScrollingText)
         body.set_class(not lines, "-empty")
         if not lines:
             body.update(self.empty)
             return
         old = len(lines) - newest
-        body.update(
-            Content("\n").join(Content(line) if i < old else Content.styled(line, "bold") for i, line in enumerate(lines))
-        )
-        scroller = self.query_one(VerticalScroll)
-        if scroll:
-            self.call_after_refresh(scroller.scroll_end, animate=False)
-        elif scroller.scroll_y:
-            scroller.scroll_home(animate=False)
+        text = Content("\n").join(Content(line) if i < old else Content.styled(line, "bold") for i, line in enumerate(lines))
+        body.update(text, end=scroll)
 
 
 class EventsFeed(TitledPanel):

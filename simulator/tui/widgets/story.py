@@ -2,20 +2,23 @@
 
 It grows all session long, so it is a Line-API `ScrollView` (as in Toolong): blocks are wrapped
 once per width (CJK-aware) and only the lines on screen are drawn. Adding a step mounts nothing
-and lays nothing out; earlier blocks are dimmed, and the view scrolls to the newest block so the
-trainee can always scroll back to what was said before.
+and lays nothing out (`set_virtual_size`); earlier blocks are dimmed, and the view scrolls to the
+newest block so the trainee can always scroll back to what was said before.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.style import Style
 
-from simulator.tui.widgets.prose import content_strip, wrap_lines
+from simulator.tui.widgets.prose import wrap_lines
+from simulator.tui.widgets.scrolling import QuickScrollbars, set_virtual_size
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,13 @@ BAR = "▌ "  # the coaching block's left edge
 
 
 def _part_lines(part: Part, width: int) -> list[Content]:
-    """A part wrapped at `width`, then styled for its role (wrapping plain text is faster)."""
+    """A part wrapped at `width` (its role's style is applied when a line is drawn)."""
     text = part.text if isinstance(part.text, Content) else Content(part.text)
     indent = ROLE_INDENT.get(part.role, 0)
-    lines = wrap_lines(Content(" " * indent) + text if indent else text, width)
-    style = ROLE_STYLES.get(part.role)
-    return [line.stylize_before(style) for line in lines] if style else lines
+    return wrap_lines(Content(" " * indent) + text if indent else text, width)
 
 
-class StoryLog(ScrollView, can_focus=True):
+class StoryLog(QuickScrollbars, ScrollView, can_focus=True):
     DEFAULT_CSS = """
     StoryLog {
         height: 1fr;
@@ -95,10 +96,12 @@ class StoryLog(ScrollView, can_focus=True):
         self.blocks: list[Block] = []
         self.past = 0  # blocks before this index are from earlier steps (dimmed)
         self._width = 0
-        self._lines: list[tuple[Content, int]] = []  # (line, block index), blank separators included
+        self._lines: list[tuple[Content, int, str]] = []  # (line, block index, role), blank separators included
         self._starts: list[int] = []  # first line of each block
         self._strips: dict[int, Strip] = {}
+        self._styles: dict[tuple[int, str], tuple[Style, Style]] = {}  # (block index, role) → (margin, text) style
         self._revealing = 0  # the block scrolled to after the last add
+        self._view = (Offset(0, 0), 0)  # scroll offset and width while the lines are drawn
 
     @property
     def text(self) -> str:
@@ -115,6 +118,7 @@ class StoryLog(ScrollView, can_focus=True):
         first_new = len(self.blocks)
         self.blocks.extend(blocks)
         self._strips.clear()  # the dimming changed
+        self._styles.clear()
         self._revealing = first_new + reveal
         if self._width:
             self._wrap_from(first_new)
@@ -134,13 +138,13 @@ class StoryLog(ScrollView, can_focus=True):
             self._starts.append(len(self._lines))
             inner = width - len(BAR) if block.kind == "coaching" else width
             for part in block.parts:
-                self._lines.extend((line, index) for line in _part_lines(part, max(inner, 1)))
-            self._lines.append((Content(""), -1))
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
+                self._lines.extend((line, index, part.role) for line in _part_lines(part, max(inner, 1)))
+            self._lines.append((Content(""), -1, ""))
+        set_virtual_size(self, Size(self.scrollable_content_region.width, len(self._lines)))
 
     def _rewrap(self) -> None:
         self._width = self._content_width()
-        self._lines, self._starts, self._strips = [], [], {}
+        self._lines, self._starts, self._strips, self._styles = [], [], {}, {}
         self._wrap_from(0)
 
     def _reveal(self, index: int) -> None:
@@ -161,33 +165,56 @@ class StoryLog(ScrollView, can_focus=True):
 
     # -------------------------------------------------------- drawing
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the scroll position and width, read once for all the lines (they are computed properties)
+        self._view = (self.scroll_offset, self.scrollable_content_region.width)
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
-        width = self.scrollable_content_region.width
+        offset, width = self._view
+        index = offset.y + y
         strip = self._strips.get(index)
         if strip is None or strip.cell_length != width:
             strip = self._render(index, width)
             self._strips[index] = strip
-        return strip.crop(self.scroll_offset.x, self.scroll_offset.x + width)
+        return strip.crop(offset.x, offset.x + width)
 
     def _render(self, index: int, width: int) -> Strip:
-        if index >= len(self._lines):
-            return Strip.blank(width, self.rich_style)
-        line, block_index = self._lines[index]
-        if block_index < 0:
-            return Strip.blank(width, self.rich_style)
+        base = self.visual_style
+        if index >= len(self._lines) or self._lines[index][1] < 0:
+            return Strip.blank(width, base.rich_style)
+        line, block_index, role = self._lines[index]
         block = self.blocks[block_index]
+        margin, text_style = self._line_styles(block_index, role)
+        segments = [Segment(" " * MARGIN, margin.rich_style)]
         if block.kind == "coaching":
-            line = Content.styled(BAR, self.get_visual_style("story--coaching-bar")) + line
-        line = Content(" " * MARGIN) + line
-        if block.kind == "coaching":
-            line = line.pad_right(max(width - line.cell_length, 0)).stylize_before(self.get_visual_style("story--coaching"))
-        elif block.kind == "ending" and block.tone:
-            line = line.pad_right(max(width - line.cell_length, 0)).stylize_before(self.get_visual_style(f"story--{block.tone}"))
-        if block_index < self.past:
-            line = line.stylize_before(self.get_visual_style("story--past"))
-        return content_strip(line, width, self.visual_style, self._get_style)
+            segments.append(Segment(BAR, (margin + self.get_visual_style("story--coaching-bar")).rich_style))
+        segments.extend(Segment(text, style.rich_style) for text, style in line.render(text_style, "", parse_style=self._get_style))
+        strip = Strip(segments)
+        if block.kind == "coaching" or (block.kind == "ending" and block.tone):
+            return strip.crop_extend(0, width, margin.rich_style)  # the block's background runs to the edge
+        return strip.crop_extend(0, width, base.rich_style)
+
+    def _line_styles(self, block_index: int, role: str) -> tuple[Style, Style]:
+        """The style under a line's margin (and padding), and under its text: the widget's style, then
+        the dimming of earlier steps, the block's background, the part's role. Resolved once per block
+        and role (a line is then one or two segments, not a stack of styled spans)."""
+        key = (block_index, role)
+        styles = self._styles.get(key)
+        if styles is None:
+            block = self.blocks[block_index]
+            margin = self.visual_style
+            if block_index < self.past:
+                margin += self.get_visual_style("story--past")
+            if block.kind == "coaching":
+                margin += self.get_visual_style("story--coaching")
+            elif block.kind == "ending" and block.tone:
+                margin += self.get_visual_style(f"story--{block.tone}")
+            role_style = ROLE_STYLES.get(role)
+            text = margin + self._get_style(role_style) if role_style else margin
+            styles = self._styles[key] = (margin, text)
+        return styles
 
     def lines(self) -> list[str]:
         """The wrapped lines as plain text (what the trainee reads, for tests and tools)."""
-        return [line.plain for line, _ in self._lines]
+        return [line.plain for line, _, _ in self._lines]
