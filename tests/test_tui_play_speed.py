@@ -80,3 +80,90 @@ def test_an_enter_pressed_out_of_habit_right_after_a_number_key_does_not_pick_in
             assert len([k for k, _ in records(app.game.path) if k == "choice"]) == 2
 
     run(scenario())
+
+
+# -------------------------------------------------------- a step that does not move the layout
+
+from textual.app import App  # noqa: E402
+from textual.content import Content  # noqa: E402
+from textual.geometry import Region  # noqa: E402
+from textual.scrollbar import ScrollBar  # noqa: E402
+
+from simulator.tui.widgets.choices import ChoicesBox, Item  # noqa: E402
+from simulator.tui.widgets.scrolling import QuickScrollBar, ScrollingText  # noqa: E402
+from simulator.tui.wrap import text_width  # noqa: E402
+
+
+class _Panels(App):
+    CSS = "ScrollingText { height: 8; width: 30; } ChoicesBox { height: auto; width: 40; }"
+
+    def compose(self):
+        yield ScrollingText(id="text")
+        with ChoicesBox():
+            yield ChoicesList(id="choices")
+
+
+LONG = "Wang says he would normally take about 300 cases over these two weeks."
+CHINESE = "王老板说这两周他一般能拿三百箱左右，这是他的说法，库存和出货还没有核对。"
+
+
+def test_the_choices_keep_their_tallest_height_so_the_story_above_does_not_jump():
+    async def scenario():
+        app = _Panels()
+        async with app.run_test(size=(60, 30)) as pilot:
+            choices = app.query_one(ChoicesList)
+            choices.set_items([Item(f"o{n}", n, LONG) for n in range(1, 4)])  # three options of two lines
+            await pilot.pause()
+            tall = choices.region.height
+            assert tall >= 6  # each option wraps
+            choices.set_items([Item("a", 1, "Yes."), Item("b", 2, "No.")])  # a step with two short options
+            await pilot.pause()
+            assert choices.region.height == tall  # the box did not shrink: nothing above it moved
+            assert [line.rstrip() for line in choices.render().plain.splitlines()] == ["1.  Yes.", "2.  No."]
+
+    run(scenario())
+
+
+def test_new_panel_text_is_wrapped_scrolled_and_drawn_without_a_new_layout():
+    async def scenario():
+        app = _Panels()
+        async with app.run_test(size=(60, 30)) as pilot:
+            text = app.query_one(ScrollingText)
+            await pilot.pause()
+            layouts = []
+            original = app.screen._refresh_layout
+            app.screen._refresh_layout = lambda *a, **k: (layouts.append(1), original(*a, **k))[1]
+            text.update(Content("\n".join(f"✎ {CHINESE}" for _ in range(6))), end=True)
+            assert text.scroll_y == text.max_scroll_y > 0  # at the end at once, not a frame later
+            await pilot.pause()
+            assert not layouts  # only the panel was repainted
+            width = text.scrollable_content_region.width
+            assert all(text_width(line.plain) <= width for line in text._lines)
+            assert all(line.plain.startswith("  ") for line in text._lines if not line.plain.startswith("✎"))  # hangs
+            text.update("short")  # back to the start when the text fits
+            assert text.scroll_y == 0 and text.text == "short"
+
+    run(scenario())
+
+
+def test_the_quick_scrollbar_draws_what_textuals_scrollbar_draws():
+    async def scenario():
+        app = _Panels()
+        async with app.run_test(size=(60, 30)) as pilot:
+            text = app.query_one(ScrollingText)
+            text.update("\n".join(f"line {n}" for n in range(40)))
+            await pilot.pause()
+            bar = text.vertical_scrollbar
+            assert isinstance(bar, QuickScrollBar)
+            for y in (0, 7, text.max_scroll_y):
+                text.scroll_to(y=y, animate=False, immediate=True)
+                await pilot.pause()
+                region = Region(0, 0, bar.size.width, bar.size.height)
+                ours = bar.render_lines(region)
+                bar._styles_cache.clear()
+                bar._dirty_regions.add(region)
+                textual = ScrollBar.render_lines(bar, region)
+                assert [list(strip) for strip in ours] == [list(strip) for strip in textual]
+                assert len({strip.text for strip in ours}) >= 1 and len(ours) == 8
+
+    run(scenario())

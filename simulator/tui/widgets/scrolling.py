@@ -9,6 +9,7 @@ set it with `set_virtual_size`, which moves only their scrollbars.
 from __future__ import annotations
 
 from rich.color import Color
+from rich.segment import Segment
 from textual.content import Content
 from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
@@ -40,7 +41,7 @@ class QuickScrollBar(ScrollBar):
         if not (self.vertical and isinstance(bar, ScrollBarRender)):
             return super().render_lines(crop)
         width, height = self.size
-        key = (width, height, bar.virtual_size, bar.window_size, bar.position, bar.style)
+        key = (width, height, bar.virtual_size, bar.window_size, bar.position, bar.style, self.visual_style)
         if self._bar is None or self._bar[0] != key:
             style = bar.style
             segments = bar.render_bar(
@@ -53,7 +54,8 @@ class QuickScrollBar(ScrollBar):
                 back_color=style.bgcolor or Color.parse("#555555"),  # Textual's defaults
                 bar_color=style.color or Color.parse("bright_magenta"),
             ).segments
-            self._bar = (key, [Strip([segment], width) for segment in segments])
+            base = self.visual_style.rich_style  # under the bar's own style, as Textual draws it
+            self._bar = (key, [Strip([Segment(text, base + style)], width) for text, style, _ in segments])
         _, background = self.background_colors
         filters = self.get_line_filters()
         strips = []
