@@ -110,27 +110,20 @@ class DealerCard(WrappedLines):
         self.data = data
         self.labels = labels  # ("Cover", "Sales") in the trainee's language
         self._drawn: dict[int, tuple[Content, int]] = {}  # width → (lines, height); layout asks at more than one width
-        # A card keeps the tallest height it has had at a width: a line of warnings that comes and
-        # goes would otherwise lay the whole screen out again at each step and make the panels jump.
-        self._tallest: dict[int, int] = {}
 
     def update(self, data: DealerCardData) -> None:
         if data == self.data:
             return  # no market time passed: nothing to redraw
-        width = self.size.width
-        old_height = self._height(width) if self._drawn else None
+        old_height = self._height(self.size.width) if self._drawn else None
         self.data = data
         self._drawn = {}
-        self.refresh(layout=old_height is None or old_height != self._height(width))
+        self.refresh(layout=old_height is None or old_height != self._height(self.size.width))
 
     def _lines(self, width: int) -> Content:
         return self._draw(width)[0]
 
     def _height(self, width: int) -> int:
-        if not width:
-            return 0
-        height = self._tallest[width] = max(self._draw(width)[1], self._tallest.get(width, 0))
-        return height
+        return self._draw(width)[1] if width else 0
 
     def _draw(self, width: int) -> tuple[Content, int]:
         drawn = self._drawn.get(width)
