@@ -3,7 +3,8 @@
 A scroll view's `virtual_size` is a layout reactive in Textual: setting it lays out every widget on
 the screen (3–5 ms on the play screen, plus a repaint of every container), though the view's own
 size does not change with its content. The story and the side panels change at every step, so they
-set it with `set_virtual_size`, which moves only their scrollbars.
+set it with `set_virtual_size`, which moves only their scrollbars; those are drawn straight to
+strips (`QuickScrollBar`).
 """
 
 from __future__ import annotations
