@@ -80,7 +80,33 @@ class QuickScrollbars:
         return self._vertical_scrollbar
 
 
-class ScrollingText(QuickScrollbars, ScrollView):
+class LineScrollView(QuickScrollbars, ScrollView):
+    """A scroll view that draws line by line (`_render(index, width)`, defined by each widget) and
+    keeps each drawn line in `_strips` until the widget clears them (new text, width or styles)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._strips: dict[int, Strip] = {}
+        self._view = (Offset(0, 0), 0)  # scroll offset and width while the lines are drawn
+
+    def _render(self, index: int, width: int) -> Strip:
+        raise NotImplementedError
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # the scroll position and width, read once for all the lines (they are computed properties)
+        self._view = (self.scroll_offset, self.scrollable_content_region.width)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        offset, width = self._view
+        index = offset.y + y
+        strip = self._strips.get(index)
+        if strip is None or strip.cell_length != width:
+            strip = self._strips[index] = self._render(index, width)
+        return strip.crop(offset.x, offset.x + width)
+
+
+class ScrollingText(LineScrollView):
     """Text in a box of fixed size that scrolls when it does not fit; wrapped for Chinese and
     English (continuation lines of list items hang under the text) and drawn line by line. Its
     scrollbar is always there, one column on the background, seen when there is something to scroll
@@ -104,8 +130,6 @@ class ScrollingText(QuickScrollbars, ScrollView):
         self._width = 0
         self._lines: list[Content] = []
         self._wrapped: dict[tuple, list[Content]] = {}  # (text, spans, width) of a line → its wrapped lines
-        self._strips: dict[int, Strip] = {}
-        self._view = (Offset(0, 0), 0)  # scroll offset and width while the lines are drawn
         self._at_end = False  # scrolled to the end of the text (else its start)
 
     @property
@@ -150,17 +174,8 @@ class ScrollingText(QuickScrollbars, ScrollView):
         super().notify_style_update()
         self._strips = {}  # e.g. the muted style of the empty text
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._view = (self.scroll_offset, self.scrollable_content_region.width)
-        return super().render_lines(crop)
-
-    def render_line(self, y: int) -> Strip:
-        offset, width = self._view
-        index = offset.y + y
+    def _render(self, index: int, width: int) -> Strip:
         base = self.visual_style
         if index >= len(self._lines):
             return Strip.blank(width, base.rich_style)
-        strip = self._strips.get(index)
-        if strip is None or strip.cell_length != width:
-            strip = self._strips[index] = content_strip(self._lines[index], width, base, self._get_style)
-        return strip.crop(offset.x, offset.x + width)
+        return content_strip(self._lines[index], width, base, self._get_style)

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual.content import Content
-from textual.geometry import Offset, Region, Size
-from textual.scroll_view import ScrollView
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.style import Style
 
 from simulator.tui.widgets.prose import wrap_lines
-from simulator.tui.widgets.scrolling import QuickScrollbars, set_virtual_size
+from simulator.tui.widgets.scrolling import LineScrollView, set_virtual_size
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def _part_lines(part: Part, width: int) -> list[Content]:
     return wrap_lines(Content(" " * indent) + text if indent else text, width)
 
 
-class StoryLog(QuickScrollbars, ScrollView, can_focus=True):
+class StoryLog(LineScrollView, can_focus=True):
     DEFAULT_CSS = """
     StoryLog {
         height: 1fr;
@@ -98,10 +97,8 @@ class StoryLog(QuickScrollbars, ScrollView, can_focus=True):
         self._width = 0
         self._lines: list[tuple[Content, int, str]] = []  # (line, block index, role), blank separators included
         self._starts: list[int] = []  # first line of each block
-        self._strips: dict[int, Strip] = {}
         self._styles: dict[tuple[int, str], tuple[Style, Style]] = {}  # (block index, role) → (margin, text) style
         self._revealing = 0  # the block scrolled to after the last add
-        self._view = (Offset(0, 0), 0)  # scroll offset and width while the lines are drawn
 
     @property
     def text(self) -> str:
@@ -164,20 +161,6 @@ class StoryLog(QuickScrollbars, ScrollView, can_focus=True):
             self.refresh()
 
     # -------------------------------------------------------- drawing
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # the scroll position and width, read once for all the lines (they are computed properties)
-        self._view = (self.scroll_offset, self.scrollable_content_region.width)
-        return super().render_lines(crop)
-
-    def render_line(self, y: int) -> Strip:
-        offset, width = self._view
-        index = offset.y + y
-        strip = self._strips.get(index)
-        if strip is None or strip.cell_length != width:
-            strip = self._render(index, width)
-            self._strips[index] = strip
-        return strip.crop(offset.x, offset.x + width)
 
     def _render(self, index: int, width: int) -> Strip:
         base = self.visual_style
