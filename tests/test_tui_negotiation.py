@@ -67,7 +67,8 @@ def table(app) -> NegotiationTable:
 
 
 def inputs(app) -> list[IssueInput]:
-    return list(app.screen.query(IssueInput))
+    """The inputs shown (the builder keeps hidden rows for issues that are not on the table)."""
+    return [w for w in app.screen.query(IssueInput) if w.display]
 
 
 def worth(app) -> str:
@@ -319,6 +320,55 @@ def test_the_shipped_annual_plan_plays_through_the_table_on_a_small_terminal(env
                                   for a in asides for n in [text_in(i.name, lang) for i in step.issues])
             assert not app.game.session.negotiating and not app.screen.negotiating
             assert [e for e in app.game.events if e["kind"] == "nego_end"]
+
+    asyncio.run(scenario())
+
+
+def test_the_table_takes_the_choices_place_and_gives_it_back(env):
+    """gold_dealer: decisions, the table, decisions again. At the table the story shrinks above it
+    (120×40) or gives way to it (80×24), v swaps the story in and out; resizing keeps that right; when
+    the talks end the numbered choices come back under a full-height story, with the focus."""
+    loaded = load_scenario(ROOT / "scenarios" / "negotiation" / "gold_dealer.toml", load_catalogue().ids).loaded
+
+    async def scenario():
+        app = make_app(env, lang="en", seed=0, start=loaded, log=env.root / "gold.jsonl")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await press(pilot, "enter")
+            screen = app.screen
+            story, box = screen.query_one("#story"), screen.query_one("#choices-box")
+            full = story.region.height
+            assert box.region.height and full > 10
+            while not screen.negotiating:
+                await press(pilot, "2")
+            assert table(app).region.height and not box.region.height
+            assert 0 < story.region.height <= 10 < table(app).region.height  # the story shrinks above the table
+            assert story.region.bottom <= table(app).region.y
+
+            await pilot.resize_terminal(80, 24)
+            await settle(pilot)
+            assert not story.region.height and table(app).region.height  # the table takes the column
+            assert not screen.query_one("#strip").region.height
+            await press(pilot, "v")
+            assert story.region.height > 10 and not table(app).region.height
+            await press(pilot, "v")
+            assert not story.region.height and table(app).region.height
+            assert isinstance(screen.focused, IssueInput)
+            await pilot.resize_terminal(120, 40)
+            await settle(pilot)
+            assert 0 < story.region.height <= 10 < table(app).region.height
+
+            await press(pilot, "l")
+            for _ in range(12):
+                if not screen.negotiating:
+                    break
+                await press(pilot, "o")
+            assert not screen.negotiating and not app.game.finished
+            assert not table(app).display and box.region.height and screen.query_one(ChoicesList).items
+            assert story.region.height == full and screen.focused is screen.query_one(ChoicesList)
+            turn = app.game.turn
+            await press(pilot, "1")
+            assert app.game.turn == turn + 1  # the numbers pick again
 
     asyncio.run(scenario())
 

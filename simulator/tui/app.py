@@ -65,12 +65,15 @@ class Outcome:
     unsaved: int = 0  # decisions the disk refused (they waited in memory to the end)
 
 
+WIDE, TALL = 100, 30  # below either a screen is small (-narrow, -short): one column, fewer lines
+
+
 class DealersimApp(App[Outcome | None]):
     CSS_PATH = "app.tcss"
     TITLE = "dealersim"
     ENABLE_COMMAND_PALETTE = False
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (TALL, "-tall")]
     BINDINGS = [
         Binding("ctrl+q", "quit_app", show=False, priority=True),
         Binding("ctrl+c", "quit_app", show=False, priority=True),
