@@ -71,6 +71,15 @@ def inputs(app) -> list[IssueInput]:
     return [w for w in app.screen.query(IssueInput) if w.display]
 
 
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers them when they come faster than the screen: all queued before
+    the first is handled (Pilot's press waits for each)."""
+    from textual import events
+
+    for key in keys:
+        app._driver.send_message(events.Key(key, None))
+
+
 def worth(app) -> str:
     return app.screen.query_one("#table-worth").text
 
@@ -187,6 +196,11 @@ def test_the_builder_stays_in_range_and_cycles_options(env):
             await press(pilot, "down")  # wraps round to the first issue
             assert app.screen.focused is target
             assert table(app).values() == {"target_growth": 25.0, "rebate": 1.0, "support": "none"}
+            # keys that arrive together (a fast typist, a held key): the arrow after ↓ changes the next issue
+            burst(app, "down", "right")
+            await settle(pilot)
+            assert app.screen.focused is rebate
+            assert table(app).values() == {"target_growth": 25.0, "rebate": 1.5, "support": "none"}
             # a click on ▶ steps too
             left, right = support._arrows()
             await pilot.click(support, offset=(right, 0))
@@ -349,11 +363,12 @@ def test_the_table_takes_the_choices_place_and_gives_it_back(env):
             await settle(pilot)
             assert not story.region.height and table(app).region.height  # the table takes the column
             assert not screen.query_one("#strip").region.height
+            await press(pilot, "down")  # editing the second issue
             await press(pilot, "v")
             assert story.region.height > 10 and not table(app).region.height
             await press(pilot, "v")
             assert not story.region.height and table(app).region.height
-            assert isinstance(screen.focused, IssueInput)
+            assert screen.focused is inputs(app)[1]  # back where the offer was being edited
             await pilot.resize_terminal(120, 40)
             await settle(pilot)
             assert 0 < story.region.height <= 10 < table(app).region.height

@@ -78,6 +78,7 @@ class PlayScreen(Screen):
         self.busy = False
         self.negotiating = False  # a negotiation step is being played: the table replaces the choices
         self.story_shown = False  # at the table: v put the story in the table's place
+        self._editing: IssueInput | None = None  # the input that had the focus when v hid the table
         self._gc_paused = False
         self.band = cover_band()
         self._shown_at = 0.0  # when the current step appeared (clock())
@@ -311,10 +312,13 @@ class PlayScreen(Screen):
 
     def action_toggle_story(self) -> None:
         if self.negotiating:
+            table = self.query_one(NegotiationTable)
+            if not self.story_shown:
+                self._editing = self.focused if isinstance(self.focused, IssueInput) else None  # hiding the table blurs it
             self.story_shown = not self.story_shown
             self._arrange(self.size)
             if not self.story_shown:
-                self.call_after_refresh(self.query_one(NegotiationTable).focus_builder)
+                self.call_after_refresh(table.focus_builder, self._editing)  # back on the issue being edited
 
     # -------------------------------------------------------- other keys
 

@@ -327,7 +327,8 @@ class IssueInput(Widget, can_focus=True):
     def action_move_focus(self, delta: int) -> None:
         inputs = [w for w in self.screen.query(IssueInput) if w.display]
         if self in inputs and inputs:
-            inputs[(inputs.index(self) + delta) % len(inputs)].focus()
+            # at once, not as focus() does after the keys already queued: ↓→ typed fast changes the next issue
+            self.screen.set_focus(inputs[(inputs.index(self) + delta) % len(inputs)])
 
     def on_click(self, event: events.Click) -> None:
         left, right = self._arrows()
@@ -678,8 +679,12 @@ class NegotiationTable(Vertical):
         worth.update(text)
         worth.set_class(below, "-below")
 
-    def focus_builder(self) -> None:
-        self.query_one(OfferBuilder).focus_first()
+    def focus_builder(self, editing: IssueInput | None = None) -> None:
+        """The focus to the input `editing` if it still shows, else to the first."""
+        if editing is not None and editing.display and editing.parent is self.query_one(OfferBuilder):
+            editing.focus()
+        else:
+            self.query_one(OfferBuilder).focus_first()
 
     @property
     def text(self) -> str:
