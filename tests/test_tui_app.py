@@ -13,6 +13,7 @@ import pytest
 
 from scoring import session_observers
 from scoring.catalogue import load_catalogue
+from simulator.i18n import t
 from simulator.record import read_log
 from simulator.recorded import verify_log
 from simulator.tui.app import DealersimApp, Outcome, outcome_message
@@ -458,6 +459,33 @@ def test_two_files_with_the_same_scenario_id_do_not_break_home(env):
             assert sum(key.startswith("scenario:") for key in app.screen.entries) == 2
             await press(pilot, "down", "enter", "enter")
             assert isinstance(app.screen, PlayScreen)
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_broken_scenario_is_listed_and_its_errors_shown_with_their_place(env, lang):
+    """An instructor who broke a file sees it on the home screen, reaches it with the arrows and
+    reads each error with file:line and the fix; Enter explains instead of opening it."""
+    broken = env.scenarios / "broken.toml"
+    broken.write_text(MINI.read_text("utf-8").replace("weeks_per_cycle = 2", 'weeks_per_cycle = "two"', 1), "utf-8")
+
+    async def scenario():
+        app = make_app(env, lang=lang)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            home = app.screen
+            assert isinstance(home, HomeScreen)
+            await press(pilot, "down")  # from the playable scenario to the broken file
+            details = texts(app)
+            assert "broken.toml:14:1" in details and "DS0103" in details
+            assert "without quotes" in details  # the hint: how to fix it
+            assert t("tui_broken_meta", lang, n=1, path=broken) in details
+            await press(pilot, "enter")
+            assert app.screen is home  # nothing to open
+            assert [n.message for n in app._notifications][-1] == t("tui_broken_open", lang)
+            await press(pilot, "up", "enter", "enter")
+            assert isinstance(app.screen, PlayScreen)  # the good scenario still plays
 
     run(scenario())
 

@@ -117,13 +117,14 @@ class HomeScreen(Screen):
                 prompt = Content.assemble("  ", (who, "bold"), " · ", title, (" · " + t("tui_decisions_made", lang, n=s.decisions), "$text-muted"))
                 options.append(Option(prompt, id=key))
         if self.library.broken:
+            # highlightable, so the arrows reach them and the details show what is wrong and where
             options.append(None)
             options.append(Option(Content.styled(t("tui_broken", lang), "bold $error"), disabled=True))
-            for info in self.library.broken:
+            for i, info in enumerate(self.library.broken):
+                key = f"broken:{i}"
+                self.entries[key] = info
                 errors = sum(1 for d in info.diagnostics if d.severity == "error")
-                options.append(
-                    Option(Content.styled(f"  ✗ {info.path.name}: " + t("tui_broken_line", lang, n=errors, path=info.path), "$text-muted"), disabled=True)
-                )
+                options.append(Option(Content.assemble(("  ✗ ", "$error"), info.path.name, (" · " + t("tui_broken_line", lang, n=errors), "$text-muted")), id=key))
         return options
 
     def on_mount(self) -> None:
@@ -155,7 +156,14 @@ class HomeScreen(Screen):
         summary = self.query_one("#detail-summary", Prose)
         teaches_title = self.query_one("#detail-teaches-title", Label)
         principles = self.query_one("#detail-principles", Prose)
-        if isinstance(entry, ScenarioInfo):
+        if isinstance(entry, ScenarioInfo) and not entry.ok:
+            errors = sum(1 for d in entry.diagnostics if d.severity == "error")
+            title.update(entry.path.name)
+            meta.update(t("tui_broken_meta", lang, n=errors, path=entry.path))
+            summary.update("\n".join(d.render() for d in entry.diagnostics))
+            teaches_title.display = False
+            principles.update("")
+        elif isinstance(entry, ScenarioInfo):
             sc = entry.loaded.scenario
             title.update(entry.title(lang))
             meta.update_items([t(f"tui_family_{sc.family}", lang), f"{stars(sc.difficulty)} {t('difficulty', lang, n=sc.difficulty)}", t("minutes", lang, n=sc.minutes)])
@@ -204,7 +212,9 @@ class HomeScreen(Screen):
     def _selected(self, event: OptionList.OptionSelected) -> None:
         entry = self.entries.get(event.option.id or "")
         self._save_inputs()
-        if isinstance(entry, ScenarioInfo):
+        if isinstance(entry, ScenarioInfo) and not entry.ok:
+            self.notify(t("tui_broken_open", self.lang), severity="error")
+        elif isinstance(entry, ScenarioInfo):
             self.post_message(OpenBriefing(entry))
         elif isinstance(entry, UnfinishedSession):
             self.post_message(OpenSession(entry.path))
