@@ -10,6 +10,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from textual import events
+from textual.widgets import Input
 
 from scoring import session_observers
 from scoring.catalogue import load_catalogue
@@ -78,6 +80,13 @@ async def press(pilot, *keys: str) -> None:
     for key in keys:
         await pilot.press(key)
         await settle(pilot)
+
+
+def burst(app, *keys: str) -> None:
+    """Keys as a terminal delivers them when they come faster than the screen (typed fast, pasted):
+    all queued before the first is handled (Pilot's press waits for each)."""
+    for key in keys:
+        app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
 
 
 def texts(app) -> str:
@@ -303,6 +312,25 @@ def test_name_code_and_mode_are_remembered_and_used(env):
     run(fill_in())
     saved, problems = load_settings(env.settings)
     assert (saved.trainee, saved.code, saved.mode, problems) == ("Li Lei", "WS7", "exam", [])
+
+
+def test_a_name_typed_fast_after_n_does_not_switch_the_language(env):
+    """n, then "lin" in the same burst: the l must not be taken as the language key (that rebuilt
+    the home screen in Chinese and left the name empty). Letters of that burst were already sent to
+    the list and are dropped; the next ones go into the name."""
+
+    async def scenario():
+        app = make_app(env)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            burst(app, "n", "l", "i", "n")
+            await settle(pilot)
+            name = app.screen.query_one("#name", Input)
+            assert app.settings.lang == "en" and app.screen.focused is name
+            await press(pilot, "l", "i")
+            assert name.value == "li" and app.settings.lang == "en"
+
+    run(scenario())
 
 
 def test_a_broken_settings_file_gives_defaults_and_a_warning(env):

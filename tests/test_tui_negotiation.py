@@ -34,7 +34,7 @@ from simulator.tui.widgets.panels import EventsFeed
 from simulator.tui.wrap import text_width
 
 from .conftest import DATA, ROOT
-from .test_tui_app import NAVIGATION, PRINTABLE, env, make_app, press, settle, texts  # noqa: F401 — env is a fixture
+from .test_tui_app import NAVIGATION, PRINTABLE, burst, env, make_app, press, settle, texts  # noqa: F401 — env is a fixture
 
 NEGO = DATA / "nego_mini.toml"
 ANNUAL = ROOT / "scenarios" / "negotiation" / "annual_plan.toml"
@@ -69,15 +69,6 @@ def table(app) -> NegotiationTable:
 def inputs(app) -> list[IssueInput]:
     """The inputs shown (the builder keeps hidden rows for issues that are not on the table)."""
     return [w for w in app.screen.query(IssueInput) if w.display]
-
-
-def burst(app, *keys: str) -> None:
-    """Keys as a terminal delivers them when they come faster than the screen: all queued before
-    the first is handled (Pilot's press waits for each)."""
-    from textual import events
-
-    for key in keys:
-        app._driver.send_message(events.Key(key, None))
 
 
 def worth(app) -> str:

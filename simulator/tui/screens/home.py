@@ -249,11 +249,13 @@ class HomeScreen(Screen):
         self.query_one("#mode-help", Prose).update(t(f"tui_mode_{self.settings.mode}_help", self.lang))
         self._save_inputs()
 
+    # set_focus, not focus(): focus() waits behind the keys already queued, so the "l" of a name typed
+    # right after n would switch the language
     def action_focus_input(self, which: str) -> None:
-        self.query_one(f"#{which}", Input).focus()
+        self.set_focus(self.query_one(f"#{which}", Input))
 
     def action_focus_picker(self) -> None:
-        self.query_one("#picker", ScenarioPicker).focus()
+        self.set_focus(self.query_one("#picker", ScenarioPicker))
 
     @on(Input.Submitted)
     def _submitted(self) -> None:
