@@ -62,6 +62,11 @@ class ScenarioInfo:
         return self.loaded is not None
 
     @property
+    def errors(self) -> int:
+        """How many of its diagnostics are errors (a file with any does not load)."""
+        return sum(1 for d in self.diagnostics if d.severity == "error")
+
+    @property
     def id(self) -> str:
         return self.loaded.scenario.id if self.loaded else str(self.path)
 

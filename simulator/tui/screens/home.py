@@ -123,8 +123,7 @@ class HomeScreen(Screen):
             for i, info in enumerate(self.library.broken):
                 key = f"broken:{i}"
                 self.entries[key] = info
-                errors = sum(1 for d in info.diagnostics if d.severity == "error")
-                options.append(Option(Content.assemble(("  ✗ ", "$error"), info.path.name, (" · " + t("tui_broken_line", lang, n=errors), "$text-muted")), id=key))
+                options.append(Option(Content.assemble(("  ✗ ", "$error"), info.path.name, (" · " + t("tui_broken_line", lang, n=info.errors), "$text-muted")), id=key))
         return options
 
     def on_mount(self) -> None:
@@ -157,9 +156,8 @@ class HomeScreen(Screen):
         teaches_title = self.query_one("#detail-teaches-title", Label)
         principles = self.query_one("#detail-principles", Prose)
         if isinstance(entry, ScenarioInfo) and not entry.ok:
-            errors = sum(1 for d in entry.diagnostics if d.severity == "error")
             title.update(entry.path.name)
-            meta.update(t("tui_broken_meta", lang, n=errors, path=entry.path))
+            meta.update(t("tui_broken_meta", lang, n=entry.errors, path=entry.path))
             summary.update("\n".join(d.render() for d in entry.diagnostics))
             teaches_title.display = False
             principles.update("")

@@ -325,8 +325,8 @@ class IssueInput(Widget, can_focus=True):
         self.action_step(len(self.issue.values) if high else -len(self.issue.values))
 
     def action_move_focus(self, delta: int) -> None:
-        inputs = [w for w in self.screen.query(IssueInput) if w.display]
-        if self in inputs and inputs:
+        inputs = self.query_ancestor(OfferBuilder)._inputs()
+        if self in inputs:
             # at once, not as focus() does after the keys already queued: ↓→ typed fast changes the next issue
             self.screen.set_focus(inputs[(inputs.index(self) + delta) % len(inputs)])
 
@@ -400,10 +400,10 @@ class OfferBuilder(Vertical):
         widths = self._widths(issues, self.size.width or self.app.size.width // 2)
         on = [i for i in issues if i.kind != "off"]
         off = [i for i in issues if i.kind == "off"]
+        focused = self.screen.focused
         if len(issues) > len(self.query(OffTable)):  # more issues than the rows made (not from the screen's scenario)
             await self.remove_children()
             await self.mount_all(self._blank_rows(len(issues)))
-        focused = self.screen.focused
         inputs, lines = list(self.query(IssueInput)), list(self.query(OffTable))
         for widget, issue in zip(inputs, on + [None] * (len(inputs) - len(on))):
             if issue is not None:
@@ -415,7 +415,7 @@ class OfferBuilder(Vertical):
                 line.issue_id = issue.id
                 line.update(self._off_line(issue, widths))
             line.display = issue is not None
-        if isinstance(focused, IssueInput) and not focused.display:  # its issue left the inputs
+        if isinstance(focused, IssueInput) and focused not in self._inputs():  # its issue left the inputs (or its row was remade)
             self.focus_first()
 
     def on_resize(self) -> None:
